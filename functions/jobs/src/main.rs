@@ -1,0 +1,23 @@
+//! Lambda function behind `GET /api/v1/jobs/{id}`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use adgen::config::{CommonConfig, process_env};
+use lambda_http::{Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    // Misconfiguration fails the cold start with the variable's name.
+    let config = CommonConfig::from_env(&process_env())?;
+    let service = Arc::new(adgen_lambda::jobs_service(&config).await);
+    lambda_http::run(service_fn(move |event: Request| {
+        let service = service.clone();
+        async move {
+            let response = adgen::api::handle_jobs(&service, adgen_lambda::to_domain(event)).await;
+            Ok::<_, Infallible>(adgen_lambda::to_lambda(response))
+        }
+    }))
+    .await
+}

@@ -1,0 +1,24 @@
+//! Lambda function behind `POST /api/v1/images/generations` and `POST /api/v1/ads/generate`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use adgen::config::{SubmitConfig, process_env};
+use lambda_http::{Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    // Misconfiguration fails the cold start with the variable's name.
+    let config = SubmitConfig::from_env(&process_env())?;
+    let service = Arc::new(adgen_lambda::submit_service(&config).await);
+    lambda_http::run(service_fn(move |event: Request| {
+        let service = service.clone();
+        async move {
+            let response =
+                adgen::api::handle_submit(&service, adgen_lambda::to_domain(event)).await;
+            Ok::<_, Infallible>(adgen_lambda::to_lambda(response))
+        }
+    }))
+    .await
+}

@@ -1,0 +1,173 @@
+//! `adgen`: the whole API in one process on the embedded adapters (`adgen serve`), and
+//! operator commands (`adgen keys create`).
+
+mod server;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use adgen::adapters::embedded::Embedded;
+use adgen::api::Api;
+use adgen::auth::{Authenticator, mint_key};
+use adgen::ports::{ApiKeyStore, Clock, SystemClock};
+use adgen::service::jobs::JobsService;
+use adgen::service::submit::{SubmitService, SubmitSettings};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(
+    name = "adgen",
+    version,
+    about = "adgen: asynchronous ad-image generation API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the whole HTTP API locally on the embedded adapters (SQLite + a data folder).
+    Serve {
+        /// Port to listen on.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// Folder for the database and stored images (created when missing).
+        #[arg(long, default_value = "./.adgen")]
+        data_dir: PathBuf,
+        /// Largest request body accepted, in bytes (API Gateway + Lambda allow 6 MB).
+        #[arg(long, default_value_t = SubmitSettings::default().max_body_bytes)]
+        max_body_bytes: usize,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Mint a key for an organisation; the key is printed once and stored only as a hash.
+    Create {
+        /// The organisation (UUID) the key belongs to.
+        #[arg(long)]
+        org: Uuid,
+        /// Store the key in DynamoDB (table from ADGEN_TABLE; ADGEN_DYNAMODB_ENDPOINT optional)
+        /// instead of the embedded store.
+        #[arg(long)]
+        aws: bool,
+        /// The embedded store's data folder.
+        #[arg(long, default_value = "./.adgen")]
+        data_dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            port,
+            host,
+            data_dir,
+            max_body_bytes,
+        } => serve(SocketAddr::new(host, port), &data_dir, max_body_bytes).await,
+        Command::Keys {
+            command: KeysCommand::Create { org, aws, data_dir },
+        } => {
+            let store: Arc<dyn ApiKeyStore> = if aws {
+                aws_key_store().await?
+            } else {
+                Embedded::open(&data_dir)
+                    .context("opening the embedded store")?
+                    .store
+            };
+            let key = create_key(store.as_ref(), org).await?;
+            println!("{key}");
+            eprintln!("API key for organisation {org} (shown once; only its hash is stored)");
+            Ok(())
+        }
+    }
+}
+
+async fn create_key(store: &dyn ApiKeyStore, org: Uuid) -> Result<String> {
+    let (key, record) = mint_key(org, SystemClock.now()).context("reading OS randomness")?;
+    store.put(&record).await.context("storing the key")?;
+    Ok(key)
+}
+
+async fn aws_key_store() -> Result<Arc<dyn ApiKeyStore>> {
+    let config = adgen::config::CommonConfig::from_env(&adgen::config::process_env())?;
+    let conf = adgen::adapters::aws::sdk_config("us-east-1").await;
+    let client = adgen::adapters::aws::dynamodb_client(&conf, config.dynamodb_endpoint.as_deref());
+    Ok(Arc::new(adgen::adapters::aws::DynamoStore::new(
+        client,
+        config.table,
+    )))
+}
+
+async fn serve(addr: SocketAddr, data_dir: &Path, max_body_bytes: usize) -> Result<()> {
+    let first_start = !data_dir.join("adgen.sqlite3").exists();
+    let embedded =
+        Embedded::open(data_dir).with_context(|| format!("opening {}", data_dir.display()))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let auth = Arc::new(Authenticator::new(
+        embedded.store.clone(),
+        Duration::from_secs(30),
+    ));
+    let api = Arc::new(Api {
+        submit: Arc::new(SubmitService {
+            auth: auth.clone(),
+            jobs: embedded.store.clone(),
+            idempotency: embedded.store.clone(),
+            brands: embedded.store.clone(),
+            queue: embedded.queue.clone(),
+            blobs: embedded.blobs.clone(),
+            clock: clock.clone(),
+            settings: SubmitSettings {
+                max_body_bytes,
+                ..SubmitSettings::default()
+            },
+        }),
+        jobs: Arc::new(JobsService {
+            auth,
+            jobs: embedded.store.clone(),
+            clock,
+        }),
+    });
+    if first_start {
+        let org = Uuid::new_v4();
+        let key = create_key(embedded.store.as_ref(), org).await?;
+        println!(
+            "First start: created a demo organisation {org} and its API key (shown only now):"
+        );
+        println!("  export ADGEN_API_KEY={key}");
+        println!(
+            "Mint more keys with: adgen keys create --org {org} --data-dir {}",
+            data_dir.display()
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    println!(
+        "adgen serving http://{} (data in {})",
+        listener.local_addr()?,
+        data_dir.display()
+    );
+    server::run(listener, api, max_body_bytes).await
+}

@@ -1,0 +1,93 @@
+//! A small HTTP/1.1 server (hyper) in front of the domain's `Api`: bounded body reads,
+//! header and body timeouts, graceful shutdown on Ctrl-C.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use adgen::api::{Api, ApiError, HttpResponse, RequestId};
+use anyhow::Result;
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn run(listener: TcpListener, api: Arc<Api>, max_body_bytes: usize) -> Result<()> {
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = &mut shutdown => {
+                tracing::info!("shutting down");
+                return Ok(());
+            }
+        };
+        let api = api.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let api = api.clone();
+                async move { Ok::<_, Infallible>(handle(&api, request, max_body_bytes).await) }
+            });
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn handle(
+    api: &Api,
+    request: hyper::Request<Incoming>,
+    max_body_bytes: usize,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    // Read at most one byte past the limit: enough for the API to answer 413, never more.
+    let bytes =
+        match tokio::time::timeout(BODY_TIMEOUT, read_bounded(body, max_body_bytes + 1)).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "request body not read");
+                Bytes::new()
+            }
+            Err(_) => {
+                let request_id = RequestId::new();
+                tracing::info!(%request_id, "request body timed out");
+                return ApiError::request_timeout()
+                    .into_response(&request_id)
+                    .map(Full::new);
+            }
+        };
+    let response: HttpResponse = api.handle(http::Request::from_parts(parts, bytes)).await;
+    response.map(Full::new)
+}
+
+async fn read_bounded(mut body: Incoming, cap: usize) -> Result<Bytes, hyper::Error> {
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            let room = cap.saturating_sub(buf.len());
+            buf.extend_from_slice(&data[..data.len().min(room)]);
+            if buf.len() >= cap {
+                break;
+            }
+        }
+    }
+    Ok(buf.freeze())
+}

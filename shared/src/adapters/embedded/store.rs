@@ -1,0 +1,396 @@
+//! Records in SQLite: API keys, jobs, idempotency records, brands.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use uuid::Uuid;
+
+use super::{Db, unavailable};
+use crate::UnixSeconds;
+use crate::auth::{ApiKeyRecord, KeyState};
+use crate::brand::Brand;
+use crate::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
+use crate::jobs::{Job, JobStatus};
+use crate::ports::{ApiKeyStore, BrandStore, CreateJob, IdempotencyStore, JobStore, PortError};
+
+pub struct EmbeddedStore {
+    db: Db,
+}
+
+impl EmbeddedStore {
+    pub(super) fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+fn corrupt(what: &'static str) -> impl Fn(String) -> PortError {
+    move |reason| PortError::Corrupt(what, reason)
+}
+
+fn parse_uuid(text: &str, what: &'static str) -> Result<Uuid, PortError> {
+    Uuid::try_parse(text).map_err(|e| PortError::Corrupt(what, e.to_string()))
+}
+
+#[async_trait]
+impl ApiKeyStore for EmbeddedStore {
+    async fn get(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, PortError> {
+        let key_hash = key_hash.to_owned();
+        self.db
+            .run(move |conn| {
+                let row: Option<(String, String, i64)> = conn
+                    .query_row(
+                        "SELECT org_id, state, created_at FROM api_keys WHERE key_hash = ?1",
+                        params![key_hash],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                row.map(|(org_id, state, created_at)| {
+                    Ok(ApiKeyRecord {
+                        key_hash: key_hash.clone(),
+                        org_id: parse_uuid(&org_id, "api key")?,
+                        state: KeyState::parse(&state)
+                            .ok_or_else(|| corrupt("api key")(format!("state {state:?}")))?,
+                        created_at,
+                    })
+                })
+                .transpose()
+            })
+            .await
+    }
+
+    async fn put(&self, record: &ApiKeyRecord) -> Result<(), PortError> {
+        let record = record.clone();
+        self.db
+            .run(move |conn| {
+                conn.execute(
+                    "INSERT OR REPLACE INTO api_keys (key_hash, org_id, state, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![record.key_hash, record.org_id.to_string(), record.state.as_str(), record.created_at],
+                )
+                .map(|_| ())
+                .map_err(unavailable)
+            })
+            .await
+    }
+}
+
+fn job_from_row(row: &Row<'_>) -> rusqlite::Result<(String, String, bool, i64)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+/// The stored document, with the columns that later conditional updates own applied on top.
+fn decode_job(
+    (doc, status, enqueued, updated_at): (String, String, bool, i64),
+) -> Result<Job, PortError> {
+    let mut job: Job =
+        serde_json::from_str(&doc).map_err(|e| PortError::Corrupt("job", e.to_string()))?;
+    job.status =
+        JobStatus::parse(&status).ok_or_else(|| corrupt("job")(format!("status {status:?}")))?;
+    job.enqueued = enqueued;
+    job.updated_at = updated_at;
+    Ok(job)
+}
+
+fn read_job(conn: &Connection, job_id: Uuid) -> Result<Option<Job>, PortError> {
+    conn.query_row(
+        "SELECT doc, status, enqueued, updated_at FROM jobs WHERE id = ?1",
+        params![job_id.to_string()],
+        job_from_row,
+    )
+    .optional()
+    .map_err(unavailable)?
+    .map(decode_job)
+    .transpose()
+}
+
+#[async_trait]
+impl JobStore for EmbeddedStore {
+    async fn create(&self, job: &Job) -> Result<CreateJob, PortError> {
+        let job = job.clone();
+        let doc =
+            serde_json::to_string(&job).map_err(|e| PortError::Corrupt("job", e.to_string()))?;
+        self.db
+            .run(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                if let Some(existing) = read_job(&tx, job.id)? {
+                    return Ok(CreateJob::Exists(Box::new(existing)));
+                }
+                tx.execute(
+                    "INSERT INTO jobs (id, org_id, status, enqueued, created_at, updated_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        job.id.to_string(),
+                        job.org_id.to_string(),
+                        job.status.as_str(),
+                        job.enqueued,
+                        job.created_at,
+                        job.updated_at,
+                        doc
+                    ],
+                )
+                .map_err(unavailable)?;
+                tx.commit().map_err(unavailable)?;
+                Ok(CreateJob::Created)
+            })
+            .await
+    }
+
+    async fn get(&self, job_id: Uuid) -> Result<Option<Job>, PortError> {
+        self.db.run(move |conn| read_job(conn, job_id)).await
+    }
+
+    async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError> {
+        self.db
+            .run(move |conn| {
+                conn.execute(
+                    "UPDATE jobs SET enqueued = 1, updated_at = ?2 WHERE id = ?1",
+                    params![job_id.to_string(), now],
+                )
+                .map(|_| ())
+                .map_err(unavailable)
+            })
+            .await
+    }
+}
+
+const IDEM_COLUMNS: &str = "org_id, endpoint, key_hash, fingerprint, token, job_id, state, created_at, \
+                            lock_until, expires_at, resp_status, resp_request_id, resp_location, resp_body";
+const IN_PROGRESS: &str = "in_progress";
+const COMPLETED: &str = "completed";
+
+fn idempotency_from_row(row: &Row<'_>) -> rusqlite::Result<Result<IdempotencyRecord, PortError>> {
+    let org_id: String = row.get(0)?;
+    let job_id: String = row.get(5)?;
+    let state: String = row.get(6)?;
+    let response = (
+        row.get::<_, Option<u16>>(10)?,
+        row.get::<_, Option<String>>(11)?,
+        row.get::<_, Option<String>>(12)?,
+        row.get::<_, Option<Vec<u8>>>(13)?,
+    );
+    let scope = IdempotencyScope {
+        org_id: Uuid::nil(),
+        endpoint: row.get(1)?,
+        key_hash: row.get(2)?,
+    };
+    let (fingerprint, token, created_at, lock_until, expires_at) = (
+        row.get(3)?,
+        row.get(4)?,
+        row.get(7)?,
+        row.get(8)?,
+        row.get(9)?,
+    );
+    Ok((|| {
+        let state = match (state.as_str(), response) {
+            (IN_PROGRESS, _) => IdempotencyState::InProgress,
+            (COMPLETED, (Some(status), Some(request_id), Some(location), Some(body))) => {
+                IdempotencyState::Completed(StoredResponse {
+                    status,
+                    request_id,
+                    location,
+                    body,
+                })
+            }
+            _ => {
+                return Err(PortError::Corrupt(
+                    "idempotency record",
+                    format!("state {state:?}"),
+                ));
+            }
+        };
+        Ok(IdempotencyRecord {
+            scope: IdempotencyScope {
+                org_id: parse_uuid(&org_id, "idempotency record")?,
+                ..scope
+            },
+            fingerprint,
+            token,
+            job_id: parse_uuid(&job_id, "idempotency record")?,
+            state,
+            created_at,
+            lock_until,
+            expires_at,
+        })
+    })())
+}
+
+fn read_idempotency(
+    conn: &Connection,
+    scope_key: &str,
+) -> Result<Option<IdempotencyRecord>, PortError> {
+    conn.query_row(
+        &format!("SELECT {IDEM_COLUMNS} FROM idempotency WHERE scope = ?1"),
+        params![scope_key],
+        idempotency_from_row,
+    )
+    .optional()
+    .map_err(unavailable)?
+    .transpose()
+}
+
+/// Runs one conditional UPDATE/DELETE; true when a row matched.
+async fn conditional(
+    db: &Db,
+    sql: &'static str,
+    args: Vec<rusqlite::types::Value>,
+) -> Result<bool, PortError> {
+    db.run(move |conn| {
+        conn.execute(sql, rusqlite::params_from_iter(args))
+            .map(|n| n > 0)
+            .map_err(unavailable)
+    })
+    .await
+}
+
+#[async_trait]
+impl IdempotencyStore for EmbeddedStore {
+    async fn insert(
+        &self,
+        record: &IdempotencyRecord,
+        now: UnixSeconds,
+    ) -> Result<Option<IdempotencyRecord>, PortError> {
+        let record = record.clone();
+        self.db
+            .run(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                let scope_key = record.scope.storage_key();
+                if let Some(holder) = read_idempotency(&tx, &scope_key)?
+                    && holder.expires_at > now
+                {
+                    return Ok(Some(holder));
+                }
+                let response = match &record.state {
+                    IdempotencyState::InProgress => None,
+                    IdempotencyState::Completed(r) => Some(r.clone()),
+                };
+                tx.execute(
+                    &format!("INSERT OR REPLACE INTO idempotency (scope, {IDEM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+                    params![
+                        scope_key,
+                        record.scope.org_id.to_string(),
+                        record.scope.endpoint,
+                        record.scope.key_hash,
+                        record.fingerprint,
+                        record.token,
+                        record.job_id.to_string(),
+                        if response.is_some() { COMPLETED } else { IN_PROGRESS },
+                        record.created_at,
+                        record.lock_until,
+                        record.expires_at,
+                        response.as_ref().map(|r| r.status),
+                        response.as_ref().map(|r| r.request_id.clone()),
+                        response.as_ref().map(|r| r.location.clone()),
+                        response.as_ref().map(|r| r.body.clone()),
+                    ],
+                )
+                .map_err(unavailable)?;
+                tx.commit().map_err(unavailable)?;
+                Ok(None)
+            })
+            .await
+    }
+
+    async fn take_over(
+        &self,
+        scope: &IdempotencyScope,
+        previous_token: &str,
+        new_token: &str,
+        lock_until: UnixSeconds,
+    ) -> Result<bool, PortError> {
+        conditional(
+            &self.db,
+            "UPDATE idempotency SET token = ?2, lock_until = ?3 WHERE scope = ?1 AND token = ?4 AND state = 'in_progress'",
+            vec![scope.storage_key().into(), new_token.to_owned().into(), lock_until.into(), previous_token.to_owned().into()],
+        )
+        .await
+    }
+
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        token: &str,
+        response: &StoredResponse,
+        expires_at: UnixSeconds,
+    ) -> Result<bool, PortError> {
+        conditional(
+            &self.db,
+            "UPDATE idempotency SET state = 'completed', lock_until = 0, expires_at = ?3, resp_status = ?4, \
+             resp_request_id = ?5, resp_location = ?6, resp_body = ?7 \
+             WHERE scope = ?1 AND token = ?2 AND state = 'in_progress'",
+            vec![
+                scope.storage_key().into(),
+                token.to_owned().into(),
+                expires_at.into(),
+                i64::from(response.status).into(),
+                response.request_id.clone().into(),
+                response.location.clone().into(),
+                response.body.clone().into(),
+            ],
+        )
+        .await
+    }
+
+    async fn release(&self, scope: &IdempotencyScope, token: &str) -> Result<(), PortError> {
+        conditional(
+            &self.db,
+            "UPDATE idempotency SET lock_until = 0 WHERE scope = ?1 AND token = ?2 AND state = 'in_progress'",
+            vec![scope.storage_key().into(), token.to_owned().into()],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn remove(&self, scope: &IdempotencyScope, token: &str) -> Result<(), PortError> {
+        conditional(
+            &self.db,
+            "DELETE FROM idempotency WHERE scope = ?1 AND token = ?2 AND state = 'in_progress'",
+            vec![scope.storage_key().into(), token.to_owned().into()],
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+#[async_trait]
+impl BrandStore for EmbeddedStore {
+    async fn get(&self, org_id: Uuid, brand_id: Uuid) -> Result<Option<Brand>, PortError> {
+        self.db
+            .run(move |conn| {
+                let doc: Option<String> = conn
+                    .query_row(
+                        "SELECT doc FROM brands WHERE id = ?1 AND org_id = ?2",
+                        params![brand_id.to_string(), org_id.to_string()],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                doc.map(|d| {
+                    serde_json::from_str(&d).map_err(|e| PortError::Corrupt("brand", e.to_string()))
+                })
+                .transpose()
+            })
+            .await
+    }
+
+    async fn put(&self, brand: &Brand) -> Result<(), PortError> {
+        let doc =
+            serde_json::to_string(brand).map_err(|e| PortError::Corrupt("brand", e.to_string()))?;
+        let (id, org_id, created_at) = (
+            brand.id.to_string(),
+            brand.org_id.to_string(),
+            brand.created_at,
+        );
+        self.db
+            .run(move |conn| {
+                conn.execute(
+                    "INSERT OR REPLACE INTO brands (id, org_id, created_at, doc) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, org_id, created_at, doc],
+                )
+                .map(|_| ())
+                .map_err(unavailable)
+            })
+            .await
+    }
+}

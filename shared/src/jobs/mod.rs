@@ -1,0 +1,225 @@
+//! The `ad_generation` job record and its forward-only state machine (spec §4).
+
+pub mod output;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::UnixSeconds;
+use output::{OutputApplied, OutputRequest};
+
+pub const JOB_TYPE: &str = "ad_generation";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Processing,
+    Completed,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Processing => "processing",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            JobStatus::Queued,
+            JobStatus::Processing,
+            JobStatus::Completed,
+            JobStatus::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobStatus::Completed | JobStatus::Failed)
+    }
+
+    /// Jobs only move forward: queued → processing → completed | failed. A queued job may
+    /// also fail directly (it can be rejected before any worker claims it), and a processing
+    /// job may be re-claimed by a new lease holder (processing → processing).
+    pub fn can_move_to(self, next: JobStatus) -> bool {
+        use JobStatus::*;
+        matches!(
+            (self, next),
+            (Queued, Processing)
+                | (Queued, Failed)
+                | (Processing, Processing)
+                | (Processing, Completed)
+                | (Processing, Failed)
+        )
+    }
+}
+
+/// `payload.phase`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Queued,
+    LoadingReferences,
+    CompilingBrief,
+    Generating,
+    PostProcessing,
+    Storing,
+    Completed,
+    Failed,
+}
+
+/// `payload.failure_code` of a failed job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCode {
+    ReferenceInputInvalid,
+    BrandNotFound,
+    GenerationBlocked,
+    GenerationEmpty,
+    ProviderUnavailable,
+    BudgetExceeded,
+    InternalStepFailed,
+}
+
+/// Where the worker finds a reference image: a client URL (fetched under the SSRF rules)
+/// or an inline image the submission staged in the blob store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReferenceSource {
+    Url { url: String },
+    Staged { key: String },
+}
+
+/// `payload.input`: a summary of the request, echoed to the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobInput {
+    pub prompt: String,
+    pub reference_image_count: usize,
+    pub has_brand_id: bool,
+    pub has_brand_identity_json: bool,
+    pub output: OutputRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobPayload {
+    pub phase: Phase,
+    pub input: JobInput,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_applied: Option<OutputApplied>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<FailureCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// What the worker needs to produce the image; never shown to clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationWork {
+    pub prompt: String,
+    pub references: Vec<ReferenceSource>,
+    /// Set when the client sent `brand_id` (it wins over an inline identity).
+    pub brand_id: Option<Uuid>,
+    /// The inline `brand_identity_json`, kept only when no `brand_id` was sent.
+    pub brand_identity: Option<serde_json::Map<String, serde_json::Value>>,
+    pub output: OutputRequest,
+}
+
+/// The stored job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub status: JobStatus,
+    pub client_reference_id: Option<String>,
+    pub metadata: Option<BTreeMap<String, String>>,
+    pub payload: JobPayload,
+    pub result_url: Option<String>,
+    pub error_log: Option<String>,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
+    pub work: GenerationWork,
+    /// False until the queue accepted the job's message; a retry or sweep re-sends while false.
+    pub enqueued: bool,
+}
+
+/// The job as clients see it (`data` of `GET /api/v1/jobs/{id}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView<'a> {
+    pub id: Uuid,
+    pub object: &'static str,
+    #[serde(rename = "type")]
+    pub job_type: &'static str,
+    pub status: JobStatus,
+    pub client_reference_id: &'a Option<String>,
+    pub metadata: &'a Option<BTreeMap<String, String>>,
+    pub payload: &'a JobPayload,
+    pub result_url: &'a Option<String>,
+    pub error_log: &'a Option<String>,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
+}
+
+impl Job {
+    pub fn view(&self) -> JobView<'_> {
+        JobView {
+            id: self.id,
+            object: "job",
+            job_type: JOB_TYPE,
+            status: self.status,
+            client_reference_id: &self.client_reference_id,
+            metadata: &self.metadata,
+            payload: &self.payload,
+            result_url: &self.result_url,
+            error_log: &self.error_log,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobStatus::*;
+    use super::*;
+
+    #[test]
+    fn status_only_moves_forward() {
+        let all = [Queued, Processing, Completed, Failed];
+        let allowed = [
+            (Queued, Processing),
+            (Queued, Failed),
+            (Processing, Processing),
+            (Processing, Completed),
+            (Processing, Failed),
+        ];
+        for from in all {
+            for to in all {
+                assert_eq!(
+                    from.can_move_to(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} -> {to:?}"
+                );
+            }
+        }
+        assert!(Completed.is_terminal() && Failed.is_terminal());
+        assert!(!Queued.is_terminal() && !Processing.is_terminal());
+    }
+
+    #[test]
+    fn status_round_trips_through_text() {
+        for s in [Queued, Processing, Completed, Failed] {
+            assert_eq!(JobStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(JobStatus::parse("done"), None);
+    }
+}

@@ -1,0 +1,132 @@
+//! The ports: every store, queue and blob the flow touches, as traits. Adapters implement
+//! them (`adapters::aws`, `adapters::embedded`); the contract-test suite runs against each.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::UnixSeconds;
+use crate::auth::ApiKeyRecord;
+use crate::brand::Brand;
+use crate::idempotency::{IdempotencyRecord, IdempotencyScope, StoredResponse};
+use crate::jobs::Job;
+
+/// A failure of infrastructure behind a port. The text is for logs only; clients see a
+/// generic 5xx (spec §1: no SDK texts reach a client).
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    #[error("{0} unavailable: {1}")]
+    Unavailable(&'static str, String),
+    #[error("stored {0} could not be read: {1}")]
+    Corrupt(&'static str, String),
+}
+
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    async fn get(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, PortError>;
+    async fn put(&self, record: &ApiKeyRecord) -> Result<(), PortError>;
+}
+
+/// Result of [`JobStore::create`].
+#[derive(Debug)]
+pub enum CreateJob {
+    Created,
+    /// A job with that id already exists (a retried submission); here it is, as stored.
+    Exists(Box<Job>),
+}
+
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Writes the job unless one with its id exists (one conditional write).
+    async fn create(&self, job: &Job) -> Result<CreateJob, PortError>;
+    async fn get(&self, job_id: Uuid) -> Result<Option<Job>, PortError>;
+    /// Records that the queue accepted the job's message.
+    async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError>;
+}
+
+/// Storage primitives of the idempotency protocol; the protocol itself is
+/// `idempotency::begin` and friends. Every method is a single conditional write.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Inserts `record` unless a record that has not expired (`expires_at > now`) holds its
+    /// scope; in that case nothing is written and the holder is returned.
+    async fn insert(
+        &self,
+        record: &IdempotencyRecord,
+        now: UnixSeconds,
+    ) -> Result<Option<IdempotencyRecord>, PortError>;
+
+    /// Gives an in-progress record to a new owner, only if `previous_token` still owns it.
+    async fn take_over(
+        &self,
+        scope: &IdempotencyScope,
+        previous_token: &str,
+        new_token: &str,
+        lock_until: UnixSeconds,
+    ) -> Result<bool, PortError>;
+
+    /// Stores the final response, only if `token` owns the in-progress record.
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        token: &str,
+        response: &StoredResponse,
+        expires_at: UnixSeconds,
+    ) -> Result<bool, PortError>;
+
+    /// Ends the lock at once but keeps the record (the job it names may exist already).
+    async fn release(&self, scope: &IdempotencyScope, token: &str) -> Result<(), PortError>;
+
+    /// Deletes an in-progress record owned by `token` (the attempt stored nothing else).
+    async fn remove(&self, scope: &IdempotencyScope, token: &str) -> Result<(), PortError>;
+}
+
+#[async_trait]
+pub trait BrandStore: Send + Sync {
+    /// The brand, only if it belongs to `org_id`.
+    async fn get(&self, org_id: Uuid, brand_id: Uuid) -> Result<Option<Brand>, PortError>;
+    async fn put(&self, brand: &Brand) -> Result<(), PortError>;
+}
+
+/// The generation queue's message: ids only, never images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobMessage {
+    pub job_id: Uuid,
+    pub org_id: Uuid,
+}
+
+#[async_trait]
+pub trait Queue: Send + Sync {
+    async fn send(&self, message: &JobMessage) -> Result<(), PortError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    pub bytes: Bytes,
+    pub content_type: String,
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Writes (or overwrites) the object at `key`.
+    async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), PortError>;
+    async fn get(&self, key: &str) -> Result<Option<Blob>, PortError>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> UnixSeconds;
+}
+
+/// The wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> UnixSeconds {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as UnixSeconds)
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,36 @@
+//! Reading jobs (spec §4), scoped to the caller's organisation.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::auth::{Authenticator, Principal};
+use crate::jobs::Job;
+use crate::ports::{Clock, JobStore, PortError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GetJobError {
+    #[error("job id is not a UUID")]
+    InvalidJobId,
+    /// Missing, or another organisation's: the two are indistinguishable by design.
+    #[error("job not found")]
+    NotFound,
+    #[error(transparent)]
+    Dependency(#[from] PortError),
+}
+
+pub struct JobsService {
+    pub auth: Arc<Authenticator>,
+    pub jobs: Arc<dyn JobStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl JobsService {
+    pub async fn get(&self, principal: Principal, job_id: &str) -> Result<Job, GetJobError> {
+        let job_id = Uuid::try_parse(job_id).map_err(|_| GetJobError::InvalidJobId)?;
+        match self.jobs.get(job_id).await? {
+            Some(job) if job.org_id == principal.org_id => Ok(job),
+            _ => Err(GetJobError::NotFound),
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Use cases, each over the ports only.
+
+pub mod jobs;
+pub mod submit;

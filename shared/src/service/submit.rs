@@ -1,0 +1,295 @@
+//! Submitting a generation (spec §3): idempotency, job record, staging, enqueue.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::UnixSeconds;
+use crate::api::generation::{BodyError, GenerationRequest};
+use crate::api::reference::ReferenceImage;
+use crate::api::{GENERATIONS_ENDPOINT, Issue, RequestId, accepted};
+use crate::auth::{Authenticator, Principal};
+use crate::idempotency::{
+    self, Begin, IdempotencyError, IdempotencyPolicy, IdempotencyScope, Lease, StoredResponse,
+};
+use crate::jobs::{GenerationWork, Job, JobInput, JobPayload, JobStatus, Phase, ReferenceSource};
+use crate::ports::{
+    BlobStore, BrandStore, Clock, CreateJob, IdempotencyStore, JobMessage, JobStore, PortError,
+    Queue,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("body larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("content type is not JSON")]
+    UnsupportedMediaType,
+    #[error("body is not JSON: {0}")]
+    InvalidJson(String),
+    #[error("body failed validation")]
+    InvalidBody(Vec<Issue>),
+    #[error("invalid Idempotency-Key header")]
+    InvalidIdempotencyKey,
+    #[error("brand not found")]
+    BrandNotFound,
+    #[error(transparent)]
+    Idempotency(#[from] IdempotencyError),
+    #[error(transparent)]
+    Dependency(#[from] PortError),
+}
+
+impl From<BodyError> for SubmitError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::Json(text) => SubmitError::InvalidJson(text),
+            BodyError::Invalid(issues) => SubmitError::InvalidBody(issues),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum SubmitOutcome {
+    Created(StoredResponse),
+    Replayed(StoredResponse),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SubmitSettings {
+    pub max_body_bytes: usize,
+    pub idempotency: IdempotencyPolicy,
+}
+
+impl Default for SubmitSettings {
+    fn default() -> Self {
+        Self {
+            // API Gateway + Lambda carry at most 6 MB; the embedded server mirrors it.
+            max_body_bytes: 6 * 1024 * 1024,
+            idempotency: IdempotencyPolicy {
+                ttl_seconds: 24 * 3600,
+                // Longer than the submit function's timeout, so a live attempt is never overtaken.
+                lock_seconds: 30,
+            },
+        }
+    }
+}
+
+pub struct SubmitService {
+    pub auth: Arc<Authenticator>,
+    pub jobs: Arc<dyn JobStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub brands: Arc<dyn BrandStore>,
+    pub queue: Arc<dyn Queue>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: SubmitSettings,
+}
+
+/// Why an attempt failed, and whether its job record may exist (then the key stays bound).
+struct AttemptFailure {
+    error: SubmitError,
+    job_written: bool,
+}
+
+impl SubmitService {
+    pub async fn submit(
+        &self,
+        principal: Principal,
+        idempotency_key: Option<&str>,
+        request: GenerationRequest,
+        request_id: &RequestId,
+        received_at: UnixSeconds,
+    ) -> Result<SubmitOutcome, SubmitError> {
+        let lease = match idempotency_key {
+            None => None,
+            Some(key) => {
+                let scope = IdempotencyScope::new(principal.org_id, GENERATIONS_ENDPOINT, key);
+                let fingerprint = idempotency::fingerprint(&request.canonical());
+                match idempotency::begin(
+                    self.idempotency.as_ref(),
+                    scope,
+                    fingerprint,
+                    received_at,
+                    self.settings.idempotency,
+                )
+                .await?
+                {
+                    Begin::Replay(stored) => return Ok(SubmitOutcome::Replayed(stored)),
+                    Begin::Proceed(lease) => Some(lease),
+                }
+            }
+        };
+        let job_id = lease.as_ref().map_or_else(Uuid::new_v4, |l| l.job_id);
+        match self
+            .create_and_enqueue(principal, job_id, &request, request_id, received_at)
+            .await
+        {
+            Ok(stored) => {
+                if let Some(lease) = &lease {
+                    self.complete(lease, &stored).await;
+                }
+                Ok(SubmitOutcome::Created(stored))
+            }
+            Err(failure) => {
+                if let Some(lease) = &lease {
+                    self.abandon(lease, failure.job_written).await;
+                }
+                Err(failure.error)
+            }
+        }
+    }
+
+    async fn create_and_enqueue(
+        &self,
+        principal: Principal,
+        job_id: Uuid,
+        request: &GenerationRequest,
+        request_id: &RequestId,
+        received_at: UnixSeconds,
+    ) -> Result<StoredResponse, AttemptFailure> {
+        let before_job = |error: SubmitError| AttemptFailure {
+            error,
+            job_written: false,
+        };
+        let org_id = principal.org_id;
+        if let Some(brand_id) = request.brand_id {
+            let brand = self
+                .brands
+                .get(org_id, brand_id)
+                .await
+                .map_err(|e| before_job(e.into()))?;
+            if brand.is_none() {
+                return Err(before_job(SubmitError::BrandNotFound));
+            }
+        }
+        let references = self
+            .stage_references(org_id, job_id, &request.reference_images)
+            .await
+            .map_err(|e| before_job(e.into()))?;
+        let job = new_job(org_id, job_id, request, references, received_at);
+        let enqueued = match self
+            .jobs
+            .create(&job)
+            .await
+            .map_err(|e| before_job(e.into()))?
+        {
+            CreateJob::Created => false,
+            CreateJob::Exists(existing) => existing.enqueued,
+        };
+        if !enqueued {
+            let message = JobMessage { job_id, org_id };
+            self.queue
+                .send(&message)
+                .await
+                .map_err(|e| AttemptFailure {
+                    error: e.into(),
+                    job_written: true,
+                })?;
+            // The message is out; a failure to record that only costs a duplicate delivery
+            // later (which the worker's claim absorbs), so the client still gets its 202.
+            if let Err(e) = self.jobs.mark_enqueued(job_id, self.clock.now()).await {
+                tracing::warn!(%job_id, error = %e, "job enqueued but not marked");
+            }
+        }
+        Ok(accepted(request_id, received_at, job_id))
+    }
+
+    /// Inline references go to the blob store; messages and records carry keys only.
+    async fn stage_references(
+        &self,
+        org_id: Uuid,
+        job_id: Uuid,
+        images: &[ReferenceImage],
+    ) -> Result<Vec<ReferenceSource>, PortError> {
+        let mut sources = Vec::with_capacity(images.len());
+        for (n, image) in images.iter().enumerate() {
+            sources.push(match image {
+                ReferenceImage::Url(url) => ReferenceSource::Url { url: url.clone() },
+                ReferenceImage::Inline(inline) => {
+                    let key = format!("staging/{org_id}/{job_id}/{n}");
+                    self.blobs
+                        .put(&key, inline.bytes.clone(), inline.kind.content_type())
+                        .await?;
+                    ReferenceSource::Staged { key }
+                }
+            });
+        }
+        Ok(sources)
+    }
+
+    async fn complete(&self, lease: &Lease, stored: &StoredResponse) {
+        let expires_at = self.clock.now() + self.settings.idempotency.ttl_seconds;
+        match self
+            .idempotency
+            .complete(&lease.scope, &lease.token, stored, expires_at)
+            .await
+        {
+            Ok(true) => {}
+            // The job exists and is enqueued; a retry finds it through the record and answers
+            // with the same job id, so the client loses nothing.
+            Ok(false) => {
+                tracing::warn!(job_id = %lease.job_id, "idempotency lock lost before completion")
+            }
+            Err(e) => {
+                tracing::warn!(job_id = %lease.job_id, error = %e, "idempotency completion not stored")
+            }
+        }
+    }
+
+    async fn abandon(&self, lease: &Lease, job_written: bool) {
+        let result = if job_written {
+            // Keep the record: it names the job, so a retry resumes it instead of making another.
+            self.idempotency.release(&lease.scope, &lease.token).await
+        } else {
+            self.idempotency.remove(&lease.scope, &lease.token).await
+        };
+        if let Err(e) = result {
+            tracing::warn!(job_id = %lease.job_id, error = %e, "idempotency record not released; it expires by itself");
+        }
+    }
+}
+
+fn new_job(
+    org_id: Uuid,
+    job_id: Uuid,
+    request: &GenerationRequest,
+    references: Vec<ReferenceSource>,
+    now: UnixSeconds,
+) -> Job {
+    Job {
+        id: job_id,
+        org_id,
+        status: JobStatus::Queued,
+        client_reference_id: request.client_reference_id.clone(),
+        metadata: request.metadata.clone(),
+        payload: JobPayload {
+            phase: Phase::Queued,
+            input: JobInput {
+                prompt: request.prompt.clone(),
+                reference_image_count: request.reference_images.len(),
+                has_brand_id: request.brand_id.is_some(),
+                has_brand_identity_json: request.brand_identity_json.is_some(),
+                output: request.output.clone(),
+            },
+            output_applied: None,
+            provider: None,
+            failure_code: None,
+            message: None,
+        },
+        result_url: None,
+        error_log: None,
+        created_at: now,
+        updated_at: now,
+        work: GenerationWork {
+            prompt: request.prompt.clone(),
+            references,
+            brand_id: request.brand_id,
+            // `brand_id` wins when both are sent (spec §3); the job records that.
+            brand_identity: request
+                .brand_identity_json
+                .clone()
+                .filter(|_| request.brand_id.is_none()),
+            output: request.output.clone(),
+        },
+        enqueued: false,
+    }
+}

@@ -1,0 +1,372 @@
+//! The port contract suite: every adapter set must behave exactly alike. Each test runs on the
+//! embedded adapters and on the AWS adapters over DynamoDB Local and moto.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use adgen::auth::{ApiKeyRecord, KeyState};
+use adgen::brand::Brand;
+use adgen::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
+use adgen::jobs::output::OutputRequest;
+use adgen::jobs::{GenerationWork, Job, JobInput, JobPayload, JobStatus, Phase, ReferenceSource};
+use adgen::ports::{CreateJob, JobMessage};
+use adgen_tests::{Backend, on_every_backend};
+use bytes::Bytes;
+use uuid::Uuid;
+
+on_every_backend!(
+    api_keys_round_trip,
+    jobs_are_created_once_and_read_back,
+    idempotency_insert_respects_live_holders_and_expiry,
+    idempotency_ownership_guards_every_change,
+    idempotency_insert_is_atomic_under_contention,
+    brands_are_scoped_to_their_organisation,
+    blobs_round_trip_and_overwrite,
+    queue_carries_ids_only,
+);
+
+fn sample_job(org_id: Uuid) -> Job {
+    Job {
+        id: Uuid::new_v4(),
+        org_id,
+        status: JobStatus::Queued,
+        client_reference_id: Some("camp-42".into()),
+        metadata: Some(BTreeMap::from([("campaign".to_string(), "q4".to_string())])),
+        payload: JobPayload {
+            phase: Phase::Queued,
+            input: JobInput {
+                prompt: "Autumn sale".into(),
+                reference_image_count: 2,
+                has_brand_id: false,
+                has_brand_identity_json: true,
+                output: OutputRequest::default(),
+            },
+            output_applied: None,
+            provider: None,
+            failure_code: None,
+            message: None,
+        },
+        result_url: None,
+        error_log: None,
+        created_at: 1_764_100_000,
+        updated_at: 1_764_100_000,
+        work: GenerationWork {
+            prompt: "Autumn sale".into(),
+            references: vec![
+                ReferenceSource::Url {
+                    url: "https://cdn.example.com/a.png".into(),
+                },
+                ReferenceSource::Staged {
+                    key: "staging/o/j/1".into(),
+                },
+            ],
+            brand_id: None,
+            brand_identity: serde_json::json!({"core_slogan": "Hi"})
+                .as_object()
+                .cloned(),
+            output: OutputRequest::default(),
+        },
+        enqueued: false,
+    }
+}
+
+fn record(scope: &IdempotencyScope, token: &str, now: i64) -> IdempotencyRecord {
+    IdempotencyRecord {
+        scope: scope.clone(),
+        fingerprint: "fp-1".into(),
+        token: token.into(),
+        job_id: Uuid::new_v4(),
+        state: IdempotencyState::InProgress,
+        created_at: now,
+        lock_until: now + 30,
+        expires_at: now + 86_400,
+    }
+}
+
+fn response() -> StoredResponse {
+    StoredResponse {
+        status: 202,
+        request_id: "req_pi_x".into(),
+        location: "/api/v1/jobs/x".into(),
+        body: b"{\"id\":\"req_pi_x\"}\n\x00\xff".to_vec(),
+    }
+}
+
+async fn api_keys_round_trip(b: Backend) {
+    let record = ApiKeyRecord {
+        key_hash: "ab".repeat(32),
+        org_id: Uuid::new_v4(),
+        state: KeyState::Active,
+        created_at: 7,
+    };
+    assert_eq!(b.keys.get(&record.key_hash).await.expect("get"), None);
+    b.keys.put(&record).await.expect("put");
+    assert_eq!(
+        b.keys.get(&record.key_hash).await.expect("get"),
+        Some(record.clone())
+    );
+    let disabled = ApiKeyRecord {
+        state: KeyState::Disabled,
+        ..record.clone()
+    };
+    b.keys.put(&disabled).await.expect("put");
+    assert_eq!(
+        b.keys.get(&record.key_hash).await.expect("get"),
+        Some(disabled)
+    );
+}
+
+async fn jobs_are_created_once_and_read_back(b: Backend) {
+    let job = sample_job(Uuid::new_v4());
+    assert_eq!(b.jobs.get(job.id).await.expect("get"), None);
+    assert!(matches!(
+        b.jobs.create(&job).await.expect("create"),
+        CreateJob::Created
+    ));
+    assert_eq!(b.jobs.get(job.id).await.expect("get"), Some(job.clone()));
+    let second = Job {
+        client_reference_id: Some("other".into()),
+        ..job.clone()
+    };
+    match b.jobs.create(&second).await.expect("create again") {
+        CreateJob::Exists(existing) => assert_eq!(*existing, job),
+        CreateJob::Created => panic!("a job id must be created once"),
+    }
+    b.jobs
+        .mark_enqueued(job.id, 1_764_100_005)
+        .await
+        .expect("mark");
+    let stored = b.jobs.get(job.id).await.expect("get").expect("exists");
+    assert!(stored.enqueued);
+    assert_eq!(stored.updated_at, 1_764_100_005);
+    match b.jobs.create(&job).await.expect("create again") {
+        CreateJob::Exists(existing) => {
+            assert!(existing.enqueued, "the conflict returns the stored job")
+        }
+        CreateJob::Created => panic!("a job id must be created once"),
+    }
+}
+
+async fn idempotency_insert_respects_live_holders_and_expiry(b: Backend) {
+    let scope = IdempotencyScope::new(Uuid::new_v4(), "images.generations", "key-1");
+    let first = record(&scope, "t1", 1000);
+    assert_eq!(
+        b.idempotency.insert(&first, 1000).await.expect("insert"),
+        None
+    );
+    let second = record(&scope, "t2", 1001);
+    assert_eq!(
+        b.idempotency.insert(&second, 1001).await.expect("insert"),
+        Some(first.clone())
+    );
+    // Judged by the record's own timestamp: once expires_at has passed the slot is free.
+    let later = record(&scope, "t3", first.expires_at);
+    assert_eq!(
+        b.idempotency
+            .insert(&later, first.expires_at)
+            .await
+            .expect("insert"),
+        None
+    );
+    let other_scope = IdempotencyScope::new(scope.org_id, "images.generations", "key-2");
+    assert_eq!(
+        b.idempotency
+            .insert(&record(&other_scope, "t4", 1000), 1000)
+            .await
+            .expect("insert"),
+        None
+    );
+}
+
+async fn idempotency_ownership_guards_every_change(b: Backend) {
+    let scope = IdempotencyScope::new(Uuid::new_v4(), "images.generations", "key-1");
+    let first = record(&scope, "t1", 1000);
+    b.idempotency.insert(&first, 1000).await.expect("insert");
+    let holder = |b: &Backend| {
+        let probe = record(&scope, "probe", 1000);
+        let store = b.idempotency.clone();
+        async move {
+            store
+                .insert(&probe, 1000)
+                .await
+                .expect("insert")
+                .expect("held")
+        }
+    };
+
+    assert!(
+        !b.idempotency
+            .take_over(&scope, "wrong", "t2", 2000)
+            .await
+            .expect("take over")
+    );
+    assert!(
+        b.idempotency
+            .take_over(&scope, "t1", "t2", 2000)
+            .await
+            .expect("take over")
+    );
+    let now = holder(&b).await;
+    assert_eq!(
+        (now.token.as_str(), now.lock_until, now.job_id),
+        ("t2", 2000, first.job_id)
+    );
+
+    b.idempotency
+        .release(&scope, "t1")
+        .await
+        .expect("stale release is a no-op");
+    assert_eq!(holder(&b).await.lock_until, 2000);
+    b.idempotency.release(&scope, "t2").await.expect("release");
+    let released = holder(&b).await;
+    assert_eq!(
+        (released.lock_until, released.state),
+        (0, IdempotencyState::InProgress)
+    );
+
+    assert!(
+        !b.idempotency
+            .complete(&scope, "t1", &response(), 90_000)
+            .await
+            .expect("complete")
+    );
+    assert!(
+        b.idempotency
+            .complete(&scope, "t2", &response(), 90_000)
+            .await
+            .expect("complete")
+    );
+    let done = holder(&b).await;
+    assert_eq!(done.state, IdempotencyState::Completed(response()));
+    assert_eq!(done.expires_at, 90_000);
+    assert!(
+        !b.idempotency
+            .complete(&scope, "t2", &response(), 90_000)
+            .await
+            .expect("complete twice")
+    );
+    assert!(
+        !b.idempotency
+            .take_over(&scope, "t2", "t3", 3000)
+            .await
+            .expect("completed is final")
+    );
+    b.idempotency
+        .remove(&scope, "t2")
+        .await
+        .expect("remove of a completed record is a no-op");
+    assert_eq!(
+        holder(&b).await.state,
+        IdempotencyState::Completed(response())
+    );
+
+    let other = IdempotencyScope::new(scope.org_id, "images.generations", "key-2");
+    b.idempotency
+        .insert(&record(&other, "u1", 1000), 1000)
+        .await
+        .expect("insert");
+    b.idempotency
+        .remove(&other, "wrong")
+        .await
+        .expect("remove with a stale token");
+    assert!(
+        b.idempotency
+            .insert(&record(&other, "u2", 1000), 1000)
+            .await
+            .expect("insert")
+            .is_some()
+    );
+    b.idempotency.remove(&other, "u1").await.expect("remove");
+    assert_eq!(
+        b.idempotency
+            .insert(&record(&other, "u3", 1000), 1000)
+            .await
+            .expect("insert"),
+        None
+    );
+}
+
+async fn idempotency_insert_is_atomic_under_contention(b: Backend) {
+    let scope = IdempotencyScope::new(Uuid::new_v4(), "images.generations", "race");
+    let store = b.idempotency.clone();
+    let attempts = (0..30).map(|i| {
+        let store = store.clone();
+        let rec = record(&scope, &format!("t{i}"), 1000);
+        tokio::spawn(async move { store.insert(&rec, 1000).await.expect("insert").is_none() })
+    });
+    let mut winners = 0;
+    for attempt in attempts {
+        winners += usize::from(attempt.await.expect("task"));
+    }
+    assert_eq!(winners, 1);
+}
+
+async fn brands_are_scoped_to_their_organisation(b: Backend) {
+    let brand = Brand {
+        id: Uuid::new_v4(),
+        org_id: Uuid::new_v4(),
+        name: "Acme".into(),
+        domain: Some("acme.example".into()),
+        brand_dna: serde_json::json!({"primary_accent_hex": "#ff6600"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        created_at: 5,
+        updated_at: 5,
+    };
+    b.brands.put(&brand).await.expect("put");
+    assert_eq!(
+        b.brands.get(brand.org_id, brand.id).await.expect("get"),
+        Some(brand.clone())
+    );
+    assert_eq!(
+        b.brands.get(Uuid::new_v4(), brand.id).await.expect("get"),
+        None
+    );
+    assert_eq!(
+        b.brands
+            .get(brand.org_id, Uuid::new_v4())
+            .await
+            .expect("get"),
+        None
+    );
+}
+
+async fn blobs_round_trip_and_overwrite(b: Backend) {
+    let key = format!("staging/{}/{}/0", Uuid::new_v4(), Uuid::new_v4());
+    assert_eq!(b.blobs.get(&key).await.expect("get"), None);
+    b.blobs
+        .put(&key, Bytes::from_static(b"\x89PNG first"), "image/png")
+        .await
+        .expect("put");
+    b.blobs
+        .put(
+            &key,
+            Bytes::from_static(b"\xff\xd8\xff second"),
+            "image/jpeg",
+        )
+        .await
+        .expect("overwrite");
+    let blob = b.blobs.get(&key).await.expect("get").expect("exists");
+    assert_eq!(blob.bytes, Bytes::from_static(b"\xff\xd8\xff second"));
+    assert_eq!(blob.content_type, "image/jpeg");
+}
+
+async fn queue_carries_ids_only(b: Backend) {
+    let messages: Vec<JobMessage> = (0..3)
+        .map(|_| JobMessage {
+            job_id: Uuid::new_v4(),
+            org_id: Uuid::new_v4(),
+        })
+        .collect();
+    let queue = Arc::clone(&b.queue);
+    for m in &messages {
+        queue.send(m).await.expect("send");
+    }
+    let mut received = b.drain_messages().await;
+    let mut sent = messages.clone();
+    received.sort_by_key(|m| m.job_id);
+    sent.sort_by_key(|m| m.job_id);
+    assert_eq!(received, sent);
+    assert!(b.drain_messages().await.is_empty());
+}

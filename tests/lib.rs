@@ -1,0 +1,324 @@
+//! Shared harness of the workspace tests: builds the adapter sets (embedded on a temporary
+//! folder, AWS on the emulators `scripts/test.sh` starts), the services over them, and the
+//! small tools tests need (a settable clock, a queue that fails on demand, request builders).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use adgen::UnixSeconds;
+use adgen::adapters::{aws, embedded};
+use adgen::api::{Api, HttpRequest};
+use adgen::auth::{Authenticator, mint_key};
+use adgen::ports::{
+    ApiKeyStore, BlobStore, BrandStore, Clock, IdempotencyStore, JobMessage, JobStore, PortError,
+    Queue,
+};
+use adgen::service::jobs::JobsService;
+use adgen::service::submit::{SubmitService, SubmitSettings};
+use async_trait::async_trait;
+use bytes::Bytes;
+use uuid::Uuid;
+
+/// Which adapter set a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Embedded,
+    Aws,
+}
+
+/// One adapter set, fresh and isolated (its own folder, or its own table, queue and bucket).
+pub struct Backend {
+    pub kind: Kind,
+    pub keys: Arc<dyn ApiKeyStore>,
+    pub jobs: Arc<dyn JobStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub brands: Arc<dyn BrandStore>,
+    pub queue: Arc<dyn Queue>,
+    pub blobs: Arc<dyn BlobStore>,
+    drain: Drain,
+    _folder: Option<TempFolder>,
+}
+
+enum Drain {
+    Embedded(Arc<embedded::EmbeddedQueue>),
+    Sqs(aws_sdk_sqs::Client, String),
+}
+
+impl Backend {
+    pub async fn new(kind: Kind) -> Backend {
+        match kind {
+            Kind::Embedded => Self::embedded(),
+            Kind::Aws => Self::aws().await,
+        }
+    }
+
+    fn embedded() -> Backend {
+        let folder = TempFolder::new();
+        let set = embedded::Embedded::open(&folder.0).expect("embedded adapters open");
+        Backend {
+            kind: Kind::Embedded,
+            keys: set.store.clone(),
+            jobs: set.store.clone(),
+            idempotency: set.store.clone(),
+            brands: set.store.clone(),
+            queue: set.queue.clone(),
+            blobs: set.blobs.clone(),
+            drain: Drain::Embedded(set.queue),
+            _folder: Some(folder),
+        }
+    }
+
+    async fn aws() -> Backend {
+        let endpoint = |name: &str| {
+            std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
+                panic!("{name} is not set: run the tests with scripts/test.sh, which starts the AWS emulators")
+            })
+        };
+        let (ddb_url, sqs_url, s3_url) = (
+            endpoint("ADGEN_DYNAMODB_ENDPOINT"),
+            endpoint("ADGEN_SQS_ENDPOINT"),
+            endpoint("ADGEN_S3_ENDPOINT"),
+        );
+        let conf = aws::sdk_config("us-east-1").await;
+        let ddb = aws::dynamodb_client(&conf, Some(&ddb_url));
+        let sqs = aws::sqs_client(&conf, Some(&sqs_url));
+        let s3 = aws::s3_client(&conf, Some(&s3_url));
+        let name = format!("adgen-test-{}", Uuid::new_v4().simple());
+        aws::create_table(&ddb, &name)
+            .await
+            .expect("table created on DynamoDB Local");
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(&name)
+            .send()
+            .await
+            .expect("queue created on moto")
+            .queue_url
+            .expect("queue url");
+        s3.create_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("bucket created on moto");
+        let store = Arc::new(aws::DynamoStore::new(ddb, name.clone()));
+        Backend {
+            kind: Kind::Aws,
+            keys: store.clone(),
+            jobs: store.clone(),
+            idempotency: store.clone(),
+            brands: store,
+            queue: Arc::new(aws::SqsQueue::new(sqs.clone(), queue_url.clone())),
+            blobs: Arc::new(aws::S3Blobs::new(s3, name)),
+            drain: Drain::Sqs(sqs, queue_url),
+            _folder: None,
+        }
+    }
+
+    /// Takes every message waiting in the queue (and deletes it).
+    pub async fn drain_messages(&self) -> Vec<JobMessage> {
+        let mut all = Vec::new();
+        match &self.drain {
+            Drain::Embedded(queue) => loop {
+                let batch = queue.receive(100, 60_000).await.expect("receive");
+                if batch.is_empty() {
+                    break;
+                }
+                for d in batch {
+                    queue.delete(&d.receipt).await.expect("delete");
+                    all.push(d.message);
+                }
+            },
+            Drain::Sqs(client, url) => loop {
+                let out = client
+                    .receive_message()
+                    .queue_url(url)
+                    .max_number_of_messages(10)
+                    .visibility_timeout(60)
+                    .send()
+                    .await
+                    .expect("receive");
+                let messages = out.messages.unwrap_or_default();
+                if messages.is_empty() {
+                    break;
+                }
+                for m in messages {
+                    let body = m.body.as_deref().expect("body");
+                    all.push(serde_json::from_str(body).expect("message is a JobMessage"));
+                    if let Some(receipt) = m.receipt_handle {
+                        client
+                            .delete_message()
+                            .queue_url(url)
+                            .receipt_handle(receipt)
+                            .send()
+                            .await
+                            .expect("delete");
+                    }
+                }
+            },
+        }
+        all
+    }
+
+    /// A new API key of a new organisation: `(key, org_id)`.
+    pub async fn new_key(&self) -> (String, Uuid) {
+        let org = Uuid::new_v4();
+        let (key, record) = mint_key(org, 0).expect("os randomness");
+        self.keys.put(&record).await.expect("key stored");
+        (key, org)
+    }
+
+    /// Both services over this backend, with a queue that can be told to fail.
+    pub fn app(&self, clock: Arc<dyn Clock>) -> App {
+        let auth = Arc::new(Authenticator::new(
+            self.keys.clone(),
+            Duration::from_secs(30),
+        ));
+        let queue = Arc::new(FlakyQueue::new(self.queue.clone()));
+        let submit = Arc::new(SubmitService {
+            auth: auth.clone(),
+            jobs: self.jobs.clone(),
+            idempotency: self.idempotency.clone(),
+            brands: self.brands.clone(),
+            queue: queue.clone(),
+            blobs: self.blobs.clone(),
+            clock: clock.clone(),
+            settings: SubmitSettings::default(),
+        });
+        let jobs = Arc::new(JobsService {
+            auth,
+            jobs: self.jobs.clone(),
+            clock,
+        });
+        App {
+            api: Api { submit, jobs },
+            queue,
+        }
+    }
+}
+
+pub struct App {
+    pub api: Api,
+    pub queue: Arc<FlakyQueue>,
+}
+
+/// A clock tests move by hand.
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn at(now: UnixSeconds) -> Arc<Self> {
+        Arc::new(Self(AtomicI64::new(now)))
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> UnixSeconds {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Wraps a queue; `fail_next(n)` makes the next `n` sends fail as an outage would.
+pub struct FlakyQueue {
+    inner: Arc<dyn Queue>,
+    failures_left: AtomicUsize,
+    pub sends_attempted: AtomicUsize,
+}
+
+impl FlakyQueue {
+    pub fn new(inner: Arc<dyn Queue>) -> Self {
+        Self {
+            inner,
+            failures_left: AtomicUsize::new(0),
+            sends_attempted: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn fail_next(&self, n: usize) {
+        self.failures_left.store(n, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Queue for FlakyQueue {
+    async fn send(&self, message: &JobMessage) -> Result<(), PortError> {
+        self.sends_attempted.fetch_add(1, Ordering::SeqCst);
+        let fail = self
+            .failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if fail {
+            return Err(PortError::Unavailable("queue", "injected fault".into()));
+        }
+        self.inner.send(message).await
+    }
+}
+
+/// A folder under the system temp dir, removed on drop.
+pub struct TempFolder(pub PathBuf);
+
+impl TempFolder {
+    pub fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("adgen-test-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path).expect("temp folder");
+        Self(path)
+    }
+}
+
+impl Default for TempFolder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TempFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Builds a request as a client would send it.
+pub fn request(
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    idempotency_key: Option<&str>,
+    body: &str,
+) -> HttpRequest {
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(key) = key {
+        builder = builder.header("authorization", format!("Bearer {key}"));
+    }
+    if let Some(idem) = idempotency_key {
+        builder = builder.header("idempotency-key", idem);
+    }
+    builder
+        .body(Bytes::copy_from_slice(body.as_bytes()))
+        .expect("valid request")
+}
+
+/// Runs each named async test once per adapter set: `<name>::embedded` and `<name>::aws`.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn embedded() {
+                    super::$name($crate::Backend::new($crate::Kind::Embedded).await).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn aws() {
+                    super::$name($crate::Backend::new($crate::Kind::Aws).await).await;
+                }
+            }
+        )+
+    };
+}
