@@ -8,8 +8,11 @@ use adgen::auth::{ApiKeyRecord, KeyState};
 use adgen::brand::Brand;
 use adgen::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
 use adgen::jobs::output::OutputRequest;
-use adgen::jobs::{GenerationWork, Job, JobInput, JobPayload, JobStatus, Phase, ReferenceSource};
-use adgen::ports::{CreateJob, JobMessage};
+use adgen::jobs::{
+    FailureCode, GenerationWork, Job, JobInput, JobLease, JobPayload, JobStatus, Phase,
+    ReferenceSource,
+};
+use adgen::ports::{Claim, CreateJob, JobMessage};
 use adgen_tests::{Backend, on_every_backend};
 use bytes::Bytes;
 use uuid::Uuid;
@@ -23,6 +26,10 @@ on_every_backend!(
     brands_are_scoped_to_their_organisation,
     blobs_round_trip_and_overwrite,
     queue_carries_ids_only,
+    claims_are_exclusive_until_the_lease_expires,
+    only_the_lease_holder_saves_and_finished_jobs_stay_finished,
+    abandoned_jobs_are_failed_only_when_nobody_holds_them,
+    stale_jobs_are_listed_oldest_first,
 );
 
 fn sample_job(org_id: Uuid) -> Job {
@@ -67,6 +74,9 @@ fn sample_job(org_id: Uuid) -> Job {
             output: OutputRequest::default(),
         },
         enqueued: false,
+        lease: None,
+        claims: 0,
+        diagnostics: Default::default(),
     }
 }
 
@@ -369,4 +379,251 @@ async fn queue_carries_ids_only(b: Backend) {
     sent.sort_by_key(|m| m.job_id);
     assert_eq!(received, sent);
     assert!(b.drain_messages().await.is_empty());
+}
+
+async fn created(b: &Backend) -> Job {
+    let job = sample_job(Uuid::new_v4());
+    assert!(matches!(
+        b.jobs.create(&job).await.expect("create"),
+        CreateJob::Created
+    ));
+    job
+}
+
+fn claimed(claim: Claim) -> Job {
+    match claim {
+        Claim::Claimed(job) => *job,
+        other => panic!("expected a claim, got {other:?}"),
+    }
+}
+
+async fn claims_are_exclusive_until_the_lease_expires(b: Backend) {
+    let job = created(&b).await;
+    let first = claimed(
+        b.jobs
+            .claim(job.id, "worker-a", 100, 130)
+            .await
+            .expect("claim"),
+    );
+    assert_eq!(first.status, JobStatus::Processing);
+    assert_eq!(
+        first.lease,
+        Some(JobLease {
+            owner: "worker-a".into(),
+            until: 130
+        })
+    );
+    assert_eq!((first.claims, first.updated_at), (1, 100));
+    assert_eq!(
+        first.payload, job.payload,
+        "the claim returns the whole job"
+    );
+    assert!(matches!(
+        b.jobs
+            .claim(job.id, "worker-b", 129, 160)
+            .await
+            .expect("claim"),
+        Claim::HeldByOther
+    ));
+    let takeover = claimed(
+        b.jobs
+            .claim(job.id, "worker-b", 130, 160)
+            .await
+            .expect("claim"),
+    );
+    assert_eq!(
+        takeover.lease,
+        Some(JobLease {
+            owner: "worker-b".into(),
+            until: 160
+        })
+    );
+    assert_eq!(takeover.claims, 2);
+    assert_eq!(b.jobs.get(job.id).await.expect("get"), Some(takeover));
+    assert!(matches!(
+        b.jobs
+            .claim(Uuid::new_v4(), "worker-a", 100, 130)
+            .await
+            .expect("claim"),
+        Claim::Missing
+    ));
+
+    let racers = (0..20).map(|i| {
+        let jobs = b.jobs.clone();
+        let id = job.id;
+        tokio::spawn(async move {
+            matches!(
+                jobs.claim(id, &format!("r{i}"), 500, 530)
+                    .await
+                    .expect("claim"),
+                Claim::Claimed(_)
+            )
+        })
+    });
+    let mut winners = 0;
+    for racer in racers {
+        winners += usize::from(racer.await.expect("task"));
+    }
+    assert_eq!(winners, 1, "exactly one worker takes an expired lease over");
+}
+
+async fn only_the_lease_holder_saves_and_finished_jobs_stay_finished(b: Backend) {
+    let job = created(&b).await;
+    let mut mine = claimed(
+        b.jobs
+            .claim(job.id, "worker-a", 100, 130)
+            .await
+            .expect("claim"),
+    );
+    mine.payload.phase = Phase::Generating;
+    mine.updated_at = 105;
+    assert!(
+        !b.jobs.save_leased(&mine, "worker-b").await.expect("save"),
+        "not the lease holder"
+    );
+    assert!(b.jobs.save_leased(&mine, "worker-a").await.expect("save"));
+    assert_eq!(b.jobs.get(job.id).await.expect("get"), Some(mine.clone()));
+
+    let mut done = mine.clone();
+    done.status = JobStatus::Completed;
+    done.payload.phase = Phase::Completed;
+    done.result_url = Some(format!("ads/{}", job.id));
+    done.lease = None;
+    assert!(
+        b.jobs
+            .save_leased(&done, "worker-a")
+            .await
+            .expect("complete")
+    );
+    assert_eq!(b.jobs.get(job.id).await.expect("get"), Some(done.clone()));
+    assert!(matches!(
+        b.jobs
+            .claim(job.id, "worker-c", 10_000, 10_030)
+            .await
+            .expect("claim"),
+        Claim::Finished
+    ));
+    assert!(
+        !b.jobs.save_leased(&mine, "worker-a").await.expect("save"),
+        "a finished job never goes back"
+    );
+    let abandoned = Job {
+        status: JobStatus::Failed,
+        ..done.clone()
+    };
+    assert!(
+        !b.jobs
+            .save_abandoned(&abandoned, 10_000)
+            .await
+            .expect("save")
+    );
+    assert_eq!(b.jobs.get(job.id).await.expect("get"), Some(done));
+}
+
+async fn abandoned_jobs_are_failed_only_when_nobody_holds_them(b: Backend) {
+    let failed = |job: &Job| Job {
+        status: JobStatus::Failed,
+        lease: None,
+        payload: JobPayload {
+            phase: Phase::Failed,
+            failure_code: Some(FailureCode::InternalStepFailed),
+            ..job.payload.clone()
+        },
+        ..job.clone()
+    };
+    let queued = created(&b).await;
+    assert!(
+        b.jobs
+            .save_abandoned(&failed(&queued), 100)
+            .await
+            .expect("save")
+    );
+    assert_eq!(
+        b.jobs.get(queued.id).await.expect("get").map(|j| j.status),
+        Some(JobStatus::Failed)
+    );
+
+    let running = created(&b).await;
+    let held = claimed(
+        b.jobs
+            .claim(running.id, "worker-a", 100, 130)
+            .await
+            .expect("claim"),
+    );
+    assert!(
+        !b.jobs
+            .save_abandoned(&failed(&held), 129)
+            .await
+            .expect("save"),
+        "the lease is alive"
+    );
+    assert!(
+        b.jobs
+            .save_abandoned(&failed(&held), 130)
+            .await
+            .expect("save"),
+        "the lease expired"
+    );
+    assert!(
+        !b.jobs.save_leased(&held, "worker-a").await.expect("save"),
+        "the old holder lost the job"
+    );
+    assert!(
+        !b.jobs
+            .save_abandoned(
+                &failed(&Job {
+                    id: Uuid::new_v4(),
+                    ..held
+                }),
+                500
+            )
+            .await
+            .expect("save"),
+        "missing job"
+    );
+}
+
+async fn stale_jobs_are_listed_oldest_first(b: Backend) {
+    let mut ids = Vec::new();
+    for updated_at in [300, 100, 200, 400] {
+        let job = Job {
+            updated_at,
+            created_at: updated_at,
+            ..sample_job(Uuid::new_v4())
+        };
+        b.jobs.create(&job).await.expect("create");
+        ids.push((updated_at, job.id));
+    }
+    let finished = claimed(b.jobs.claim(ids[0].1, "w", 250, 280).await.expect("claim"));
+    assert!(
+        b.jobs
+            .save_leased(
+                &Job {
+                    status: JobStatus::Completed,
+                    lease: None,
+                    ..finished
+                },
+                "w"
+            )
+            .await
+            .expect("save")
+    );
+    let processing = claimed(b.jobs.claim(ids[2].1, "w", 200, 230).await.expect("claim"));
+
+    let stale: Vec<(i64, Uuid)> = b
+        .jobs
+        .list_stale(300, 10)
+        .await
+        .expect("list")
+        .iter()
+        .map(|j| (j.updated_at, j.id))
+        .collect();
+    assert_eq!(
+        stale,
+        [(100, ids[1].1), (200, processing.id)],
+        "non-terminal, updated at or before 300, oldest first"
+    );
+    assert_eq!(b.jobs.list_stale(300, 1).await.expect("list").len(), 1);
+    assert!(b.jobs.list_stale(99, 10).await.expect("list").is_empty());
+    assert_eq!(b.jobs.list_stale(1_000, 10).await.expect("list").len(), 3);
 }

@@ -10,6 +10,7 @@ pub mod adapters;
 pub mod api;
 pub mod auth;
 pub mod brand;
+pub mod brief;
 pub mod config;
 pub mod idempotency;
 pub mod jobs;

@@ -36,6 +36,18 @@ pub enum CreateJob {
     Exists(Box<Job>),
 }
 
+/// Result of [`JobStore::claim`].
+#[derive(Debug)]
+pub enum Claim {
+    /// The caller now holds the lease; here is the job as stored after the claim.
+    Claimed(Box<Job>),
+    /// Another worker holds a live lease (a duplicate delivery): acknowledge without work.
+    HeldByOther,
+    /// Completed or failed already: never reprocessed.
+    Finished,
+    Missing,
+}
+
 #[async_trait]
 pub trait JobStore: Send + Sync {
     /// Writes the job unless one with its id exists (one conditional write).
@@ -43,6 +55,33 @@ pub trait JobStore: Send + Sync {
     async fn get(&self, job_id: Uuid) -> Result<Option<Job>, PortError>;
     /// Records that the queue accepted the job's message.
     async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError>;
+
+    /// One conditional write: `queued -> processing`, or a takeover of a `processing` job
+    /// whose lease expired (`lease.until <= now`). Sets the lease to `owner` until
+    /// `lease_until`, counts the claim and sets `updated_at = now`.
+    async fn claim(
+        &self,
+        job_id: Uuid,
+        owner: &str,
+        now: UnixSeconds,
+        lease_until: UnixSeconds,
+    ) -> Result<Claim, PortError>;
+
+    /// Stores `job` as given (progress, completion, failure), only while `owner` holds the
+    /// lease of the stored job (`processing`, same owner). False when the lease was lost.
+    async fn save_leased(&self, job: &Job, owner: &str) -> Result<bool, PortError>;
+
+    /// Stores `job` (a failure decided without a lease) only if the stored job is still
+    /// `queued`, or `processing` with a lease expired at `now`. False otherwise.
+    async fn save_abandoned(&self, job: &Job, now: UnixSeconds) -> Result<bool, PortError>;
+
+    /// Non-terminal jobs last updated at or before `updated_before`, oldest first: what the
+    /// sweep inspects (stuck in `queued`, or `processing` with a dead worker).
+    async fn list_stale(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError>;
 }
 
 /// Storage primitives of the idempotency protocol; the protocol itself is

@@ -591,7 +591,7 @@ mod tests {
     }
 
     #[test]
-    fn every_problem_is_listed_in_body_order() {
+    fn every_problem_is_listed_unknown_fields_first_then_in_field_order() {
         let found = issues(json!({
             "prompt": "  ", "output": {"aspect_ratio": "7:3", "resolution": "8K"},
             "metadata": {"x": 1}, "colour": "red"

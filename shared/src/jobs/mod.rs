@@ -150,6 +150,39 @@ pub struct Job {
     pub work: GenerationWork,
     /// False until the queue accepted the job's message; a retry or sweep re-sends while false.
     pub enqueued: bool,
+    /// The worker currently allowed to change the job (set while `processing`).
+    #[serde(default)]
+    pub lease: Option<JobLease>,
+    /// How many times a worker claimed the job (first claim and takeovers of expired leases).
+    #[serde(default)]
+    pub claims: u32,
+    /// What the worker did, for `expand=diagnostics`.
+    #[serde(default)]
+    pub diagnostics: Diagnostics,
+}
+
+/// A worker's exclusive, time-limited right to process a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobLease {
+    pub owner: String,
+    pub until: UnixSeconds,
+}
+
+/// The worker's record of one job: the compiled brief, the provider and per-step timings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostics {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brief: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<StepTiming>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepTiming {
+    pub phase: Phase,
+    pub millis: u64,
 }
 
 /// The job as clients see it (`data` of `GET /api/v1/jobs/{id}`).

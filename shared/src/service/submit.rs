@@ -291,5 +291,8 @@ fn new_job(
             output: request.output.clone(),
         },
         enqueued: false,
+        lease: None,
+        claims: 0,
+        diagnostics: Default::default(),
     }
 }

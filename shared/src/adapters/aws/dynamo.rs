@@ -1,18 +1,22 @@
 //! Every record in one DynamoDB table.
 //!
 //! Table: partition key `pk` (S), sort key `sk` (S); GSI `gsi1` (`gsi1pk`, `gsi1sk`, all
-//! attributes projected) for per-organisation listings; TTL attribute `expires_at` (N, unix
-//! seconds). TTL deletes lazily, so expiry is always judged from the item's own `expires_at`.
+//! attributes projected) for per-organisation listings; sparse GSI `gsi2` (`gsi2pk`, `gsi2sk`,
+//! all attributes projected) holding only non-terminal jobs, by last update, for the sweep; TTL
+//! attribute `expires_at` (N, unix seconds). TTL deletes lazily, so expiry is always judged from
+//! the item's own `expires_at`.
 //!
 //! | record      | pk                          | sk       | other attributes |
 //! |-------------|-----------------------------|----------|------------------|
 //! | API key     | `APIKEY#<key_hash>`         | `APIKEY` | org_id, state (`active`/`disabled`/`revoked`), created_at |
-//! | job         | `JOB#<job_id>`              | `JOB`    | org_id, status, enqueued (BOOL), created_at, updated_at, doc (JSON of `Job`), gsi1pk `ORG#<org>#JOBS`, gsi1sk `<created_at:012>#<job_id>` |
+//! | job         | `JOB#<job_id>`              | `JOB`    | org_id, status, enqueued (BOOL), created_at, updated_at, lease_owner + lease_until (N) (both absent without a lease), claims (N), doc (JSON of `Job`), gsi1pk `ORG#<org>#JOBS`, gsi1sk `<created_at:012>#<job_id>`; only while queued/processing gsi2pk `ACTIVE`, gsi2sk `<updated_at:012>#<job_id>` |
 //! | idempotency | `IDEM#<scope.storage_key()>`| `IDEM`   | org_id, endpoint, key_hash, fingerprint, token, job_id, state (`in_progress`/`completed`), created_at, lock_until, expires_at; once completed resp_status (N), resp_request_id, resp_location, resp_body (B) |
 //! | brand       | `BRAND#<brand_id>`          | `BRAND`  | org_id, created_at, doc (JSON of `Brand`), gsi1pk `ORG#<org>#BRANDS`, gsi1sk `<created_at:012>#<brand_id>` |
 //!
-//! A job's `status`, `enqueued` and `updated_at` live beside its `doc` so that later changes
-//! are single-attribute conditional updates; when they differ, the top-level attributes win.
+//! A job's `status`, `enqueued`, `updated_at`, lease and `claims` live beside its `doc` so that
+//! later changes are single-attribute conditional updates; when they differ, the top-level
+//! attributes win. Every write that changes `updated_at` of a queued or processing job also
+//! moves its `gsi2sk`; a write that ends the job (a whole-item put) drops `gsi2pk`/`gsi2sk`.
 //!
 //! Every expression names attributes through `#name` placeholders (several of ours, such as
 //! `state` and `token`, are DynamoDB reserved words); [`names`] derives the placeholder map
@@ -28,13 +32,14 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
-    TimeToLiveSpecification,
+    KeyType, Projection, ProjectionType, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -44,14 +49,19 @@ use crate::UnixSeconds;
 use crate::auth::{ApiKeyRecord, KeyState};
 use crate::brand::Brand;
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
-use crate::jobs::{Job, JobStatus};
-use crate::ports::{ApiKeyStore, BrandStore, CreateJob, IdempotencyStore, JobStore, PortError};
+use crate::jobs::{Job, JobLease, JobStatus};
+use crate::ports::{
+    ApiKeyStore, BrandStore, Claim, CreateJob, IdempotencyStore, JobStore, PortError,
+};
 
 const PK: &str = "pk";
 const SK: &str = "sk";
 const GSI1: &str = "gsi1";
 const GSI1PK: &str = "gsi1pk";
 const GSI1SK: &str = "gsi1sk";
+const GSI2: &str = "gsi2";
+const GSI2PK: &str = "gsi2pk";
+const GSI2SK: &str = "gsi2sk";
 const EXPIRES_AT: &str = "expires_at";
 
 const APIKEY_SK: &str = "APIKEY";
@@ -61,9 +71,16 @@ const BRAND_SK: &str = "BRAND";
 
 const IN_PROGRESS: &str = "in_progress";
 const COMPLETED: &str = "completed";
+/// `gsi2pk` of every queued or processing job.
+const ACTIVE: &str = "ACTIVE";
 
 /// Condition of every idempotency write after the insert: `:token` still owns the attempt.
 const OWNED: &str = "#token = :token AND #state = :in_progress";
+
+/// A job no worker may hold at `:now`: queued, or processing under a lease that has expired
+/// (see [`claimable_values`]). A processing job without `lease_until` never matches.
+const CLAIMABLE: &str = "attribute_exists(#pk) AND \
+                         (#status = :queued OR (#status = :processing AND #lease_until <= :now))";
 
 /// How long [`create_table`] waits for a new table to become active.
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -107,7 +124,7 @@ impl DynamoStore {
         item: Item,
         condition: Option<&str>,
         values: Item,
-    ) -> Result<Write, PortError> {
+    ) -> Result<Write<PutItemOutput>, PortError> {
         let mut request = self
             .client
             .put_item()
@@ -149,7 +166,25 @@ impl DynamoStore {
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
-        Ok(matches!(conditional(sent)?, Write::Done))
+        Ok(matches!(conditional(sent)?, Write::Done(_)))
+    }
+
+    /// UpdateItem of job `job_id` under `condition`; the caller adds return values and sends.
+    fn update_job(
+        &self,
+        job_id: Uuid,
+        update: &str,
+        condition: &str,
+        values: Item,
+    ) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(job_key(job_id)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names(&[update, condition])))
+            .set_expression_attribute_values(Some(values))
     }
 }
 
@@ -201,7 +236,7 @@ impl JobStore for DynamoStore {
             )
             .await?;
         match written {
-            Write::Done => Ok(CreateJob::Created),
+            Write::Done(_) => Ok(CreateJob::Created),
             Write::Refused(Some(old)) => Ok(CreateJob::Exists(Box::new(job_from_item(&old)?))),
             Write::Refused(None) => Err(PortError::Corrupt(
                 "job",
@@ -219,47 +254,189 @@ impl JobStore for DynamoStore {
     }
 
     async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError> {
-        // The condition keeps a stray update from creating a bare item for a missing job.
-        let update = "SET #enqueued = :true, #updated_at = :now";
+        // A queued or processing job moves in `gsi2` with its new `updated_at`. One a fast
+        // worker finished already must stay out of that index, so it gets the plain update.
+        let active =
+            "SET #enqueued = :true, #updated_at = :now, #gsi2pk = :active, #gsi2sk = :gsi2sk";
+        let active_condition = "#status IN (:queued, :processing)";
+        let enqueued = attrs([(":true", AttributeValue::Bool(true)), (":now", num(now))]);
+        let mut values = enqueued.clone();
+        values.extend(attrs([
+            (":active", text(ACTIVE)),
+            (":gsi2sk", text(listing_sort_key(now, job_id))),
+            (":queued", text(JobStatus::Queued.as_str())),
+            (":processing", text(JobStatus::Processing.as_str())),
+        ]));
+        let sent = self
+            .update_job(job_id, active, active_condition, values)
+            .send()
+            .await;
+        if let Write::Done(_) = conditional(sent)? {
+            return Ok(());
+        }
+        // Finished already (or missing). The condition keeps a stray update from creating a
+        // bare item for a missing job.
+        let plain = "SET #enqueued = :true, #updated_at = :now";
         let condition = "attribute_exists(#pk)";
         let sent = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("JOB#{job_id}"), JOB_SK)))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names(&[update, condition])))
-            .set_expression_attribute_values(Some(attrs([
-                (":true", AttributeValue::Bool(true)),
-                (":now", num(now)),
-            ])))
+            .update_job(job_id, plain, condition, enqueued)
             .send()
             .await;
         match conditional(sent)? {
-            Write::Done => Ok(()),
+            Write::Done(_) => Ok(()),
             Write::Refused(_) => Err(PortError::Corrupt(
                 "job",
                 format!("job {job_id} does not exist"),
             )),
         }
     }
+
+    async fn claim(
+        &self,
+        job_id: Uuid,
+        owner: &str,
+        now: UnixSeconds,
+        lease_until: UnixSeconds,
+    ) -> Result<Claim, PortError> {
+        let update = "SET #status = :processing, #lease_owner = :owner, #lease_until = :until, \
+                      #claims = if_not_exists(#claims, :zero) + :one, #updated_at = :now, \
+                      #gsi2pk = :active, #gsi2sk = :gsi2sk";
+        let mut values = claimable_values(now);
+        values.extend(attrs([
+            (":owner", text(owner)),
+            (":until", num(lease_until)),
+            (":zero", num(0)),
+            (":one", num(1)),
+            (":active", text(ACTIVE)),
+            (":gsi2sk", text(listing_sort_key(now, job_id))),
+        ]));
+        let sent = self
+            .update_job(job_id, update, CLAIMABLE, values)
+            .return_values(ReturnValue::AllNew)
+            // A refusal says why through the item in the way: no extra read.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match conditional(sent)? {
+            Write::Done(output) => {
+                let claimed = output
+                    .attributes
+                    .ok_or_else(|| PortError::Corrupt("job", "claimed job not returned".into()))?;
+                Ok(Claim::Claimed(Box::new(job_from_item(&claimed)?)))
+            }
+            Write::Refused(None) => Ok(Claim::Missing),
+            Write::Refused(Some(old)) => {
+                if job_status(&Fields::new(&old, "job"))?.is_terminal() {
+                    Ok(Claim::Finished)
+                } else {
+                    Ok(Claim::HeldByOther)
+                }
+            }
+        }
+    }
+
+    async fn save_leased(&self, job: &Job, owner: &str) -> Result<bool, PortError> {
+        let condition = "#status = :processing AND #lease_owner = :owner";
+        let values = attrs([
+            (":processing", text(JobStatus::Processing.as_str())),
+            (":owner", text(owner)),
+        ]);
+        let written = self
+            .put_item(job_item(job)?, Some(condition), values)
+            .await?;
+        Ok(matches!(written, Write::Done(_)))
+    }
+
+    async fn save_abandoned(&self, job: &Job, now: UnixSeconds) -> Result<bool, PortError> {
+        let written = self
+            .put_item(job_item(job)?, Some(CLAIMABLE), claimable_values(now))
+            .await?;
+        Ok(matches!(written, Write::Done(_)))
+    }
+
+    async fn list_stale(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError> {
+        // `gsi2` is eventually consistent: a job may be listed a moment after it finished or
+        // was re-claimed, or missed until the next sweep. That is fine: the sweep re-judges
+        // every job it acts on through a conditional write (`claim`, `save_abandoned`).
+        let condition = "#gsi2pk = :active AND #gsi2sk <= :upper";
+        let values = attrs([
+            (":active", text(ACTIVE)),
+            (":upper", text(stale_upper_bound(updated_before))),
+        ]);
+        let mut jobs = Vec::new();
+        let mut start = None;
+        while jobs.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI2)
+                .key_condition_expression(condition)
+                .set_expression_attribute_names(Some(names(&[condition])))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(true)
+                .limit(i32::try_from(limit - jobs.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(dynamo_err)?;
+            for item in page.items() {
+                jobs.push(job_from_item(item)?);
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(jobs)
+    }
+}
+
+fn job_key(job_id: Uuid) -> Item {
+    key(format!("JOB#{job_id}"), JOB_SK)
+}
+
+/// The values [`CLAIMABLE`] names.
+fn claimable_values(now: UnixSeconds) -> Item {
+    attrs([
+        (":queued", text(JobStatus::Queued.as_str())),
+        (":processing", text(JobStatus::Processing.as_str())),
+        (":now", num(now)),
+    ])
 }
 
 fn job_item(job: &Job) -> Result<Item, PortError> {
     let doc = serde_json::to_string(job)
         .map_err(|e| PortError::Corrupt("job", format!("serializing: {e}")))?;
-    let mut item = key(format!("JOB#{}", job.id), JOB_SK);
+    let mut item = job_key(job.id);
     item.extend(attrs([
         ("org_id", text(job.org_id.to_string())),
         ("status", text(job.status.as_str())),
         ("enqueued", AttributeValue::Bool(job.enqueued)),
         ("created_at", num(job.created_at)),
         ("updated_at", num(job.updated_at)),
+        ("claims", num(job.claims.into())),
         ("doc", text(doc)),
         (GSI1PK, text(format!("ORG#{}#JOBS", job.org_id))),
         (GSI1SK, text(listing_sort_key(job.created_at, job.id))),
     ]));
+    if let Some(lease) = &job.lease {
+        item.extend(attrs([
+            ("lease_owner", text(&lease.owner)),
+            ("lease_until", num(lease.until)),
+        ]));
+    }
+    // Sparse: a finished job leaves the sweep's index.
+    if !job.status.is_terminal() {
+        item.extend(attrs([
+            (GSI2PK, text(ACTIVE)),
+            (GSI2SK, text(listing_sort_key(job.updated_at, job.id))),
+        ]));
+    }
     Ok(item)
 }
 
@@ -267,10 +444,28 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
     let f = Fields::new(item, "job");
     let mut job: Job = f.json("doc")?;
     // Updates touch these attributes, never `doc`: they are the truth.
-    job.status = JobStatus::parse(f.s("status")?).ok_or_else(|| f.corrupt("unknown status"))?;
+    job.status = job_status(&f)?;
     job.enqueued = f.flag("enqueued")?;
     job.updated_at = f.n("updated_at")?;
+    job.lease = match (f.has("lease_owner"), f.has("lease_until")) {
+        (true, true) => Some(JobLease {
+            owner: f.s("lease_owner")?.to_owned(),
+            until: f.n("lease_until")?,
+        }),
+        (false, false) => None,
+        _ => return Err(f.corrupt("lease_owner and lease_until not both present")),
+    };
+    // Items written before claims were counted have none: never claimed.
+    job.claims = if f.has("claims") {
+        u32::try_from(f.n("claims")?).map_err(|_| f.corrupt("claims out of range"))?
+    } else {
+        0
+    };
     Ok(job)
+}
+
+fn job_status(f: &Fields<'_>) -> Result<JobStatus, PortError> {
+    JobStatus::parse(f.s("status")?).ok_or_else(|| f.corrupt("unknown status"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,7 +488,7 @@ impl IdempotencyStore for DynamoStore {
             )
             .await?;
         match written {
-            Write::Done => Ok(None),
+            Write::Done(_) => Ok(None),
             Write::Refused(Some(old)) => idem_from_item(&old).map(Some),
             Write::Refused(None) => Err(PortError::Corrupt(
                 "idempotency record",
@@ -483,9 +678,10 @@ impl BrandStore for DynamoStore {
 // ---------------------------------------------------------------------------------------------
 // Table provisioning
 
-/// Creates the table with the layout above (on-demand billing, GSI `gsi1`) and turns TTL on
-/// for `expires_at`. For tests and `adgen` dev tooling that provision emulator tables (DynamoDB
-/// Local); in AWS the SAM template owns the table. An existing table is left as it is.
+/// Creates the table with the layout above (on-demand billing, GSIs `gsi1` and `gsi2`) and
+/// turns TTL on for `expires_at`. For tests and `adgen` dev tooling that provision emulator
+/// tables (DynamoDB Local); in AWS the SAM template owns the table. An existing table is left
+/// as it is (an older one without `gsi2` included: recreate it).
 pub async fn create_table(client: &Client, table: &str) -> Result<(), PortError> {
     let string_attr = |name: &str| {
         AttributeDefinition::builder()
@@ -501,17 +697,19 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), PortError>
             .build()
             .map_err(dynamo_err)
     };
-    let gsi1 = GlobalSecondaryIndex::builder()
-        .index_name(GSI1)
-        .key_schema(key_part(GSI1PK, KeyType::Hash)?)
-        .key_schema(key_part(GSI1SK, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(dynamo_err)?;
+    let index = |name: &str, pk: &str, sk: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key_part(pk, KeyType::Hash)?)
+            .key_schema(key_part(sk, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(dynamo_err)
+    };
     let created = client
         .create_table()
         .table_name(table)
@@ -520,9 +718,12 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), PortError>
         .attribute_definitions(string_attr(SK)?)
         .attribute_definitions(string_attr(GSI1PK)?)
         .attribute_definitions(string_attr(GSI1SK)?)
+        .attribute_definitions(string_attr(GSI2PK)?)
+        .attribute_definitions(string_attr(GSI2SK)?)
         .key_schema(key_part(PK, KeyType::Hash)?)
         .key_schema(key_part(SK, KeyType::Range)?)
-        .global_secondary_indexes(gsi1)
+        .global_secondary_indexes(index(GSI1, GSI1PK, GSI1SK)?)
+        .global_secondary_indexes(index(GSI2, GSI2PK, GSI2SK)?)
         .send()
         .await;
     match created {
@@ -584,9 +785,16 @@ fn key(pk: String, sk: &str) -> Item {
     attrs([(PK, AttributeValue::S(pk)), (SK, text(sk))])
 }
 
-/// `<created_at, 12 digits>#<id>`: lists sort by creation time, ties by id.
-fn listing_sort_key(created_at: UnixSeconds, id: Uuid) -> String {
-    format!("{created_at:012}#{id}")
+/// `<at, 12 digits>#<id>`: lists sort by that time (creation in `gsi1`, last update in
+/// `gsi2`), ties by id.
+fn listing_sort_key(at: UnixSeconds, id: Uuid) -> String {
+    format!("{at:012}#{id}")
+}
+
+/// The greatest `gsi2sk` of a job last updated at or before `updated_before`: `~` sorts after
+/// every character of a job id, so every job of that second is in.
+fn stale_upper_bound(updated_before: UnixSeconds) -> String {
+    format!("{updated_before:012}#~")
 }
 
 fn attrs<const N: usize>(pairs: [(&str, AttributeValue); N]) -> Item {
@@ -623,8 +831,9 @@ fn names(expressions: &[&str]) -> HashMap<String, String> {
 }
 
 /// The outcome of a write that may carry a condition.
-enum Write {
-    Done,
+enum Write<T> {
+    /// The write went through; the operation's output.
+    Done(T),
     /// The condition failed; the item in the way, when the request asked for it.
     Refused(Option<Item>),
 }
@@ -654,12 +863,12 @@ macro_rules! conditional_error {
 conditional_error!(PutItemError, UpdateItemError, DeleteItemError);
 
 /// Splits a failed condition (an answer) from every other failure (an outage).
-fn conditional<T, E>(sent: Result<T, SdkError<E, HttpResponse>>) -> Result<Write, PortError>
+fn conditional<T, E>(sent: Result<T, SdkError<E, HttpResponse>>) -> Result<Write<T>, PortError>
 where
     E: ConditionalError + 'static,
 {
     match sent {
-        Ok(_) => Ok(Write::Done),
+        Ok(output) => Ok(Write::Done(output)),
         Err(SdkError::ServiceError(failure)) if failure.err().is_condition_failure() => {
             Ok(Write::Refused(failure.into_err().into_old_item()))
         }
@@ -680,6 +889,10 @@ impl<'a> Fields<'a> {
 
     fn corrupt(&self, reason: impl Into<String>) -> PortError {
         PortError::Corrupt(self.kind, reason.into())
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.item.contains_key(name)
     }
 
     fn get(&self, name: &str) -> Result<&'a AttributeValue, PortError> {
@@ -746,5 +959,12 @@ mod tests {
         let id = Uuid::nil();
         assert!(listing_sort_key(999, id) < listing_sort_key(1_000, id));
         assert_eq!(listing_sort_key(5, id).len(), 12 + 1 + 36);
+    }
+
+    #[test]
+    fn stale_bound_takes_every_job_of_its_second() {
+        let upper = stale_upper_bound(1_000);
+        assert!(listing_sort_key(1_000, Uuid::max()) <= upper);
+        assert!(listing_sort_key(1_001, Uuid::nil()) > upper);
     }
 }

@@ -9,8 +9,10 @@ use crate::UnixSeconds;
 use crate::auth::{ApiKeyRecord, KeyState};
 use crate::brand::Brand;
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
-use crate::jobs::{Job, JobStatus};
-use crate::ports::{ApiKeyStore, BrandStore, CreateJob, IdempotencyStore, JobStore, PortError};
+use crate::jobs::{Job, JobLease, JobStatus};
+use crate::ports::{
+    ApiKeyStore, BrandStore, Claim, CreateJob, IdempotencyStore, JobStore, PortError,
+};
 
 pub struct EmbeddedStore {
     db: Db,
@@ -73,26 +75,50 @@ impl ApiKeyStore for EmbeddedStore {
     }
 }
 
-fn job_from_row(row: &Row<'_>) -> rusqlite::Result<(String, String, bool, i64)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+/// The columns a job is read from; later conditional updates own all but `doc`.
+const JOB_COLUMNS: &str = "doc, status, enqueued, updated_at, lease_owner, lease_until, claims";
+
+struct JobRow {
+    doc: String,
+    status: String,
+    enqueued: bool,
+    updated_at: i64,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+    claims: u32,
 }
 
-/// The stored document, with the columns that later conditional updates own applied on top.
-fn decode_job(
-    (doc, status, enqueued, updated_at): (String, String, bool, i64),
-) -> Result<Job, PortError> {
+fn job_from_row(row: &Row<'_>) -> rusqlite::Result<JobRow> {
+    Ok(JobRow {
+        doc: row.get(0)?,
+        status: row.get(1)?,
+        enqueued: row.get(2)?,
+        updated_at: row.get(3)?,
+        lease_owner: row.get(4)?,
+        lease_until: row.get(5)?,
+        claims: row.get(6)?,
+    })
+}
+
+/// The stored document, with the columns that conditional updates own applied on top.
+fn decode_job(row: JobRow) -> Result<Job, PortError> {
     let mut job: Job =
-        serde_json::from_str(&doc).map_err(|e| PortError::Corrupt("job", e.to_string()))?;
-    job.status =
-        JobStatus::parse(&status).ok_or_else(|| corrupt("job")(format!("status {status:?}")))?;
-    job.enqueued = enqueued;
-    job.updated_at = updated_at;
+        serde_json::from_str(&row.doc).map_err(|e| PortError::Corrupt("job", e.to_string()))?;
+    job.status = JobStatus::parse(&row.status)
+        .ok_or_else(|| corrupt("job")(format!("status {:?}", row.status)))?;
+    job.enqueued = row.enqueued;
+    job.updated_at = row.updated_at;
+    job.lease = match (row.lease_owner, row.lease_until) {
+        (Some(owner), Some(until)) => Some(JobLease { owner, until }),
+        _ => None,
+    };
+    job.claims = row.claims;
     Ok(job)
 }
 
 fn read_job(conn: &Connection, job_id: Uuid) -> Result<Option<Job>, PortError> {
     conn.query_row(
-        "SELECT doc, status, enqueued, updated_at FROM jobs WHERE id = ?1",
+        &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"),
         params![job_id.to_string()],
         job_from_row,
     )
@@ -102,37 +128,63 @@ fn read_job(conn: &Connection, job_id: Uuid) -> Result<Option<Job>, PortError> {
     .transpose()
 }
 
+/// Inserts or replaces the whole row of `job`.
+fn write_job(conn: &Connection, job: &Job) -> Result<(), PortError> {
+    let doc = serde_json::to_string(job).map_err(|e| PortError::Corrupt("job", e.to_string()))?;
+    conn.execute(
+        &format!("INSERT OR REPLACE INTO jobs (id, org_id, created_at, {JOB_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+        params![
+            job.id.to_string(),
+            job.org_id.to_string(),
+            job.created_at,
+            doc,
+            job.status.as_str(),
+            job.enqueued,
+            job.updated_at,
+            job.lease.as_ref().map(|l| l.owner.clone()),
+            job.lease.as_ref().map(|l| l.until),
+            job.claims,
+        ],
+    )
+    .map(|_| ())
+    .map_err(unavailable)
+}
+
+/// A processing job whose lease has run out may be taken over (a processing job always
+/// carries a lease).
+fn lease_expired(job: &Job, now: UnixSeconds) -> bool {
+    job.status == JobStatus::Processing && job.lease.as_ref().is_some_and(|l| l.until <= now)
+}
+
+/// Runs `decide` on the stored job inside one immediate transaction and writes what it returns.
+async fn rewrite_job<T: Send + 'static>(
+    db: &Db,
+    job_id: Uuid,
+    decide: impl FnOnce(Option<Job>) -> (Option<Job>, T) + Send + 'static,
+) -> Result<T, PortError> {
+    db.run(move |conn| {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        let (write, answer) = decide(read_job(&tx, job_id)?);
+        if let Some(job) = write {
+            write_job(&tx, &job)?;
+            tx.commit().map_err(unavailable)?;
+        }
+        Ok(answer)
+    })
+    .await
+}
+
 #[async_trait]
 impl JobStore for EmbeddedStore {
     async fn create(&self, job: &Job) -> Result<CreateJob, PortError> {
         let job = job.clone();
-        let doc =
-            serde_json::to_string(&job).map_err(|e| PortError::Corrupt("job", e.to_string()))?;
-        self.db
-            .run(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(unavailable)?;
-                if let Some(existing) = read_job(&tx, job.id)? {
-                    return Ok(CreateJob::Exists(Box::new(existing)));
-                }
-                tx.execute(
-                    "INSERT INTO jobs (id, org_id, status, enqueued, created_at, updated_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![
-                        job.id.to_string(),
-                        job.org_id.to_string(),
-                        job.status.as_str(),
-                        job.enqueued,
-                        job.created_at,
-                        job.updated_at,
-                        doc
-                    ],
-                )
-                .map_err(unavailable)?;
-                tx.commit().map_err(unavailable)?;
-                Ok(CreateJob::Created)
-            })
-            .await
+        rewrite_job(&self.db, job.id, move |existing| match existing {
+            Some(existing) => (None, CreateJob::Exists(Box::new(existing))),
+            None => (Some(job), CreateJob::Created),
+        })
+        .await
     }
 
     async fn get(&self, job_id: Uuid) -> Result<Option<Job>, PortError> {
@@ -148,6 +200,79 @@ impl JobStore for EmbeddedStore {
                 )
                 .map(|_| ())
                 .map_err(unavailable)
+            })
+            .await
+    }
+
+    async fn claim(
+        &self,
+        job_id: Uuid,
+        owner: &str,
+        now: UnixSeconds,
+        lease_until: UnixSeconds,
+    ) -> Result<Claim, PortError> {
+        let owner = owner.to_owned();
+        rewrite_job(&self.db, job_id, move |stored| match stored {
+            None => (None, Claim::Missing),
+            Some(job) if job.status.is_terminal() => (None, Claim::Finished),
+            Some(job) if job.status == JobStatus::Queued || lease_expired(&job, now) => {
+                let claimed = Job {
+                    status: JobStatus::Processing,
+                    lease: Some(JobLease {
+                        owner,
+                        until: lease_until,
+                    }),
+                    claims: job.claims + 1,
+                    updated_at: now,
+                    ..job
+                };
+                (Some(claimed.clone()), Claim::Claimed(Box::new(claimed)))
+            }
+            Some(_) => (None, Claim::HeldByOther),
+        })
+        .await
+    }
+
+    async fn save_leased(&self, job: &Job, owner: &str) -> Result<bool, PortError> {
+        let (job, owner) = (job.clone(), owner.to_owned());
+        rewrite_job(&self.db, job.id, move |stored| {
+            let held = stored.is_some_and(|s| {
+                s.status == JobStatus::Processing && s.lease.is_some_and(|l| l.owner == owner)
+            });
+            (held.then_some(job), held)
+        })
+        .await
+    }
+
+    async fn save_abandoned(&self, job: &Job, now: UnixSeconds) -> Result<bool, PortError> {
+        let job = job.clone();
+        rewrite_job(&self.db, job.id, move |stored| {
+            let free =
+                stored.is_some_and(|s| s.status == JobStatus::Queued || lease_expired(&s, now));
+            (free.then_some(job), free)
+        })
+        .await
+    }
+
+    async fn list_stale(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError> {
+        self.db
+            .run(move |conn| {
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('queued', 'processing') \
+                         AND updated_at <= ?1 ORDER BY updated_at, id LIMIT ?2"
+                    ))
+                    .map_err(unavailable)?;
+                let rows = stmt
+                    .query_map(params![updated_before, limit as i64], job_from_row)
+                    .map_err(unavailable)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unavailable)?;
+                rows.into_iter().map(decode_job).collect()
             })
             .await
     }

@@ -1,0 +1,337 @@
+//! The creative brief compiler: a deterministic function from the request (prompt, brand,
+//! output, reference summaries) to the text a provider receives and the copy the template
+//! renderer sets. Kept in the job's diagnostics.
+
+use serde_json::{Map, Value};
+
+use crate::brand::is_hex_colour;
+use crate::jobs::output::OutputApplied;
+
+/// The brand fields generation uses, read from a brand DNA document (spec §7).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrandIdentity {
+    pub name: Option<String>,
+    pub background: Option<[u8; 3]>,
+    pub accent: Option<[u8; 3]>,
+    pub palette: Vec<[u8; 3]>,
+    pub typography_rules: Option<String>,
+    pub font_family: Option<String>,
+    pub slogan: Option<String>,
+    pub tone_of_voice: Option<String>,
+    pub style: Option<String>,
+    pub call_to_action: Option<String>,
+}
+
+fn colour(value: Option<&Value>) -> Option<[u8; 3]> {
+    let text = value?.as_str().filter(|t| is_hex_colour(t))?;
+    let byte = |i: usize| u8::from_str_radix(&text[i..i + 2], 16).ok();
+    Some([byte(1)?, byte(3)?, byte(5)?])
+}
+
+fn text(dna: &Map<String, Value>, key: &str) -> Option<String> {
+    dna.get(key)?
+        .as_str()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+impl BrandIdentity {
+    /// Reads a validated brand DNA document; unknown keys are ignored here.
+    pub fn from_dna(name: Option<&str>, dna: &Map<String, Value>) -> Self {
+        Self {
+            name: name.map(str::to_owned),
+            background: colour(dna.get("primary_background_hex")),
+            accent: colour(dna.get("primary_accent_hex")),
+            palette: dna
+                .get("color_palette")
+                .and_then(Value::as_array)
+                .map(|items| items.iter().filter_map(|v| colour(Some(v))).collect())
+                .unwrap_or_default(),
+            typography_rules: text(dna, "typography_rules"),
+            font_family: text(dna, "font_family"),
+            slogan: text(dna, "core_slogan"),
+            tone_of_voice: text(dna, "tone_of_voice"),
+            style: text(dna, "imagen_style_conditioning"),
+            call_to_action: text(dna, "call_to_action"),
+        }
+    }
+}
+
+/// A reference image as the brief mentions it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferenceSummary {
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreativeBrief {
+    /// The full instruction for a hosted image model.
+    pub text: String,
+    /// Copy for the template renderer.
+    pub headline: String,
+    pub body: Option<String>,
+    pub call_to_action: String,
+}
+
+const MAX_HEADLINE_WORDS: usize = 8;
+const DEFAULT_CALL_TO_ACTION: &str = "Learn more";
+/// Words that describe the ad's format rather than its message; left out of a derived headline.
+const FORMAT_WORDS: &[&str] = &[
+    "ad",
+    "ads",
+    "advert",
+    "advertisement",
+    "banner",
+    "poster",
+    "story",
+    "vertical",
+    "landscape",
+    "instagram",
+    "facebook",
+    "tiktok",
+    "social",
+    "image",
+    "creative",
+    "post",
+];
+
+pub fn compile(
+    prompt: &str,
+    brand: Option<&BrandIdentity>,
+    output: &OutputApplied,
+    references: &[ReferenceSummary],
+) -> CreativeBrief {
+    let headline = quoted(prompt).unwrap_or_else(|| headline_from(prompt));
+    let call_to_action = labelled(prompt, &["cta:", "call to action:"])
+        .or_else(|| brand.and_then(|b| b.call_to_action.clone()))
+        .unwrap_or_else(|| DEFAULT_CALL_TO_ACTION.to_owned());
+    let body = brand
+        .and_then(|b| b.slogan.clone())
+        .filter(|s| *s != headline);
+
+    let mut lines = vec![
+        format!("Create a finished, professional advertising image: {prompt}"),
+        format!(
+            "Format: aspect ratio {}, {}x{} pixels, delivered as {}.",
+            output.aspect_ratio.as_str(),
+            output.width,
+            output.height,
+            output.format.as_str()
+        ),
+        format!("Headline text, exactly: \"{headline}\"."),
+        format!("Call to action, exactly: \"{call_to_action}\"."),
+    ];
+    if let Some(body) = &body {
+        lines.push(format!("Supporting line: \"{body}\"."));
+    }
+    if let Some(brand) = brand {
+        lines.extend(brand_lines(brand));
+    }
+    if !references.is_empty() {
+        let sizes: Vec<String> = references
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("#{} {}x{}", i + 1, r.width, r.height))
+            .collect();
+        lines.push(format!(
+            "Use the {} attached reference image(s) ({}) as the product and visual reference; keep products recognisable.",
+            references.len(),
+            sizes.join(", ")
+        ));
+    }
+    lines.push(
+        "All text must be legible, spelled exactly as given, and fully inside the frame.".into(),
+    );
+    CreativeBrief {
+        text: lines.join("\n"),
+        headline,
+        body,
+        call_to_action,
+    }
+}
+
+fn hex([r, g, b]: [u8; 3]) -> String {
+    format!("#{r:02X}{g:02X}{b:02X}")
+}
+
+fn brand_lines(brand: &BrandIdentity) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(name) = &brand.name {
+        lines.push(format!("Brand: {name}."));
+    }
+    let mut colours: Vec<String> = brand
+        .background
+        .iter()
+        .chain(&brand.accent)
+        .chain(&brand.palette)
+        .map(|c| hex(*c))
+        .collect();
+    colours.dedup();
+    if !colours.is_empty() {
+        lines.push(format!(
+            "Brand colours (use them, background first): {}.",
+            colours.join(", ")
+        ));
+    }
+    for (label, value) in [
+        ("Typography", &brand.typography_rules),
+        ("Font family", &brand.font_family),
+        ("Tone of voice", &brand.tone_of_voice),
+        ("Visual style", &brand.style),
+    ] {
+        if let Some(value) = value {
+            lines.push(format!("{label}: {value}."));
+        }
+    }
+    lines
+}
+
+/// Text the client put in double quotes (straight or curly) is the headline, verbatim.
+fn quoted(prompt: &str) -> Option<String> {
+    let start = prompt.find(['"', '\u{201C}'])?;
+    let rest = &prompt[start..];
+    let open_len = rest.chars().next()?.len_utf8();
+    let inner = &rest[open_len..];
+    let end = inner.find(['"', '\u{201D}'])?;
+    Some(inner[..end].trim())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+/// The text after a label such as `CTA:`, up to the end of its clause.
+fn labelled(prompt: &str, labels: &[&str]) -> Option<String> {
+    let lower = prompt.to_lowercase();
+    labels.iter().find_map(|label| {
+        let at = lower.find(label)? + label.len();
+        let value = prompt
+            .get(at..)?
+            .split(['.', ';', '\n', ','])
+            .next()?
+            .trim();
+        let value = value.trim_matches(|c| c == '"' || c == '\'');
+        (!value.is_empty()).then(|| value.to_owned())
+    })
+}
+
+/// The prompt's first clause without format words, at most eight words, capitalised.
+fn headline_from(prompt: &str) -> String {
+    let clause = prompt
+        .split(['.', ',', ';', ':', '!', '?', '\n'])
+        .next()
+        .unwrap_or(prompt);
+    let words: Vec<&str> = clause
+        .split_whitespace()
+        .filter(|w| {
+            !FORMAT_WORDS.contains(
+                &w.to_lowercase()
+                    .trim_matches(|c: char| !c.is_alphanumeric()),
+            )
+        })
+        .take(MAX_HEADLINE_WORDS)
+        .collect();
+    let mut headline = words.join(" ");
+    if headline.is_empty() {
+        headline = prompt
+            .split_whitespace()
+            .take(MAX_HEADLINE_WORDS)
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    let mut chars = headline.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => headline,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::output::OutputRequest;
+    use serde_json::json;
+
+    fn applied(prompt: &str) -> OutputApplied {
+        OutputRequest::default().apply(prompt)
+    }
+
+    #[test]
+    fn headline_comes_from_quotes_then_the_first_clause() {
+        let p = "Instagram story for our bakery: \u{201C}Fresh every morning\u{201D}, warm tones";
+        assert_eq!(
+            compile(p, None, &applied(p), &[]).headline,
+            "Fresh every morning"
+        );
+        let p = "autumn sale banner for a coffee shop, warm tones";
+        assert_eq!(
+            compile(p, None, &applied(p), &[]).headline,
+            "Autumn sale for a coffee shop"
+        );
+        let p = "banner";
+        assert_eq!(compile(p, None, &applied(p), &[]).headline, "Banner");
+    }
+
+    #[test]
+    fn call_to_action_from_prompt_label_then_brand_then_default() {
+        let brand = BrandIdentity::from_dna(
+            None,
+            json!({"call_to_action": "Order now"})
+                .as_object()
+                .expect("object"),
+        );
+        let p = "Coffee ad. CTA: Visit us today. Warm.";
+        assert_eq!(
+            compile(p, Some(&brand), &applied(p), &[]).call_to_action,
+            "Visit us today"
+        );
+        let p = "Coffee ad";
+        assert_eq!(
+            compile(p, Some(&brand), &applied(p), &[]).call_to_action,
+            "Order now"
+        );
+        assert_eq!(
+            compile(p, None, &applied(p), &[]).call_to_action,
+            "Learn more"
+        );
+    }
+
+    #[test]
+    fn brand_and_references_reach_the_brief_deterministically() {
+        let dna = json!({"primary_background_hex": "#102030", "primary_accent_hex": "#ff6600",
+            "color_palette": ["#ffffff"], "tone_of_voice": "warm, witty", "core_slogan": "Wake up happy",
+            "imagen_style_conditioning": "35mm film", "font_family": "Inter"});
+        let brand = BrandIdentity::from_dna(Some("Acme Coffee"), dna.as_object().expect("object"));
+        assert_eq!(brand.background, Some([0x10, 0x20, 0x30]));
+        let p = "Autumn sale poster";
+        let refs = [ReferenceSummary {
+            width: 800,
+            height: 600,
+        }];
+        let brief = compile(p, Some(&brand), &applied(p), &refs);
+        assert_eq!(
+            brief,
+            compile(p, Some(&brand), &applied(p), &refs),
+            "same input, same brief"
+        );
+        for needle in [
+            "Autumn sale poster",
+            "aspect ratio 3:4",
+            "880x1168",
+            "Brand: Acme Coffee.",
+            "#102030, #FF6600, #FFFFFF",
+            "Tone of voice: warm, witty.",
+            "Visual style: 35mm film.",
+            "Font family: Inter.",
+            "Supporting line: \"Wake up happy\".",
+            "1 attached reference image(s) (#1 800x600)",
+        ] {
+            assert!(
+                brief.text.contains(needle),
+                "missing {needle:?} in:\n{}",
+                brief.text
+            );
+        }
+        assert_eq!(brief.body.as_deref(), Some("Wake up happy"));
+    }
+}
