@@ -49,6 +49,7 @@ fn sample_job(org_id: Uuid) -> Job {
                 output: OutputRequest::default(),
             },
             output_applied: None,
+            image_url: None,
             provider: None,
             failure_code: None,
             message: None,

@@ -12,14 +12,17 @@ use adgen::adapters::{aws, embedded};
 use adgen::api::{Api, HttpRequest};
 use adgen::auth::{Authenticator, mint_key};
 use adgen::ports::{
-    ApiKeyStore, BlobStore, BrandStore, Clock, IdempotencyStore, JobMessage, JobStore, PortError,
-    Queue,
+    ApiKeyStore, BlobStore, BrandStore, Clock, IdempotencyStore, ImageLinks, JobMessage, JobStore,
+    PortError, Queue,
 };
 use adgen::service::jobs::JobsService;
 use adgen::service::submit::{SubmitService, SubmitSettings};
 use async_trait::async_trait;
 use bytes::Bytes;
 use uuid::Uuid;
+
+/// Base of the result URLs the embedded adapter set mints in tests.
+pub const EMBEDDED_FILES_BASE: &str = "http://127.0.0.1:8080";
 
 /// Which adapter set a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +40,7 @@ pub struct Backend {
     pub brands: Arc<dyn BrandStore>,
     pub queue: Arc<dyn Queue>,
     pub blobs: Arc<dyn BlobStore>,
+    pub links: Arc<dyn ImageLinks>,
     drain: Drain,
     _folder: Option<TempFolder>,
 }
@@ -65,6 +69,7 @@ impl Backend {
             brands: set.store.clone(),
             queue: set.queue.clone(),
             blobs: set.blobs.clone(),
+            links: Arc::new(embedded::ServedFiles::new(EMBEDDED_FILES_BASE)),
             drain: Drain::Embedded(set.queue),
             _folder: Some(folder),
         }
@@ -110,7 +115,12 @@ impl Backend {
             idempotency: store.clone(),
             brands: store,
             queue: Arc::new(aws::SqsQueue::new(sqs.clone(), queue_url.clone())),
-            blobs: Arc::new(aws::S3Blobs::new(s3, name)),
+            blobs: Arc::new(aws::S3Blobs::new(s3.clone(), name.clone())),
+            links: Arc::new(aws::S3Links::new(
+                aws::S3Blobs::new(s3, name),
+                Duration::from_secs(300),
+                None,
+            )),
             drain: Drain::Sqs(sqs, queue_url),
             _folder: None,
         }
@@ -189,6 +199,7 @@ impl Backend {
         let jobs = Arc::new(JobsService {
             auth,
             jobs: self.jobs.clone(),
+            links: self.links.clone(),
             clock,
         });
         App {

@@ -35,6 +35,7 @@ on_every_backend!(
     request_level_errors,
     jobs_are_read_within_the_organisation_only,
     brand_id_wins_over_inline_identity,
+    completed_jobs_carry_an_image_url_minted_per_read,
 );
 
 struct Answer {
@@ -760,4 +761,62 @@ async fn brand_id_wins_over_inline_identity(b: Backend) {
         )
         .await;
     a.assert_error(400, "invalid_request_error", "brand_not_found");
+}
+
+async fn completed_jobs_carry_an_image_url_minted_per_read(b: Backend) {
+    let c = client(&b).await;
+    let job_id = c
+        .post(
+            GENERATIONS,
+            None,
+            r#"{"prompt":"poster","output":{"format":"webp"}}"#,
+        )
+        .await
+        .job_id();
+    let path = format!("/api/v1/jobs/{job_id}");
+    assert!(
+        c.get(&path).await.json["data"]["payload"]
+            .get("image_url")
+            .is_none(),
+        "no image yet"
+    );
+
+    let adgen::ports::Claim::Claimed(job) = b
+        .jobs
+        .claim(job_id, "w", NOW, NOW + 60)
+        .await
+        .expect("claim")
+    else {
+        panic!("claimable");
+    };
+    let mut done = *job;
+    done.status = adgen::jobs::JobStatus::Completed;
+    done.payload.phase = adgen::jobs::Phase::Completed;
+    done.payload.output_applied = Some(done.work.output.apply(&done.work.prompt));
+    done.result_url = Some(format!("ads/{job_id}"));
+    done.lease = None;
+    assert!(b.jobs.save_leased(&done, "w").await.expect("save"));
+
+    let read = c.get(&path).await;
+    assert_eq!(read.json["status"], "completed");
+    let url = read.json["data"]["payload"]["image_url"]
+        .as_str()
+        .expect("image_url")
+        .to_owned();
+    let key = format!("ads/{}/{job_id}.webp", c.org);
+    match b.kind {
+        adgen_tests::Kind::Embedded => assert_eq!(
+            url,
+            format!("{}/files/{key}", adgen_tests::EMBEDDED_FILES_BASE)
+        ),
+        adgen_tests::Kind::Aws => {
+            assert!(
+                url.contains(&key) && url.contains("X-Amz-Signature="),
+                "a presigned GET: {url}"
+            );
+            assert!(url.contains("X-Amz-Expires=300"), "{url}");
+        }
+    }
+    let stored = b.jobs.get(job_id).await.expect("get").expect("job");
+    assert_eq!(stored.payload.image_url, None, "URLs are never stored");
 }

@@ -1,6 +1,7 @@
 //! `adgen`: the whole API in one process on the embedded adapters (`adgen serve`), and
 //! operator commands (`adgen keys create`).
 
+mod files;
 mod server;
 
 use std::net::{IpAddr, SocketAddr};
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use adgen::adapters::embedded::Embedded;
+use adgen::adapters::embedded::{Embedded, ServedFiles};
 use adgen::api::Api;
 use adgen::auth::{Authenticator, mint_key};
 use adgen::ports::{ApiKeyStore, Clock, SystemClock};
@@ -125,6 +126,10 @@ async fn serve(addr: SocketAddr, data_dir: &Path, max_body_bytes: usize) -> Resu
     let first_start = !data_dir.join("adgen.sqlite3").exists();
     let embedded =
         Embedded::open(data_dir).with_context(|| format!("opening {}", data_dir.display()))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let base_url = format!("http://{}", listener.local_addr()?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = Arc::new(Authenticator::new(
         embedded.store.clone(),
@@ -147,6 +152,7 @@ async fn serve(addr: SocketAddr, data_dir: &Path, max_body_bytes: usize) -> Resu
         jobs: Arc::new(JobsService {
             auth,
             jobs: embedded.store.clone(),
+            links: Arc::new(ServedFiles::new(&base_url)),
             clock,
         }),
     });
@@ -162,13 +168,6 @@ async fn serve(addr: SocketAddr, data_dir: &Path, max_body_bytes: usize) -> Resu
             data_dir.display()
         );
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
-    println!(
-        "adgen serving http://{} (data in {})",
-        listener.local_addr()?,
-        data_dir.display()
-    );
-    server::run(listener, api, max_body_bytes).await
+    println!("adgen serving {base_url} (data in {})", data_dir.display());
+    server::run(listener, api, embedded.blobs.clone(), max_body_bytes).await
 }

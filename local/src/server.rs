@@ -5,7 +5,10 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use adgen::adapters::embedded::{FolderBlobs, ServedFiles};
 use adgen::api::{Api, ApiError, HttpResponse, RequestId};
+
+use crate::files;
 use anyhow::Result;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
@@ -18,7 +21,12 @@ use tokio::net::TcpListener;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub async fn run(listener: TcpListener, api: Arc<Api>, max_body_bytes: usize) -> Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    api: Arc<Api>,
+    files: Arc<FolderBlobs>,
+    max_body_bytes: usize,
+) -> Result<()> {
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
     loop {
@@ -35,11 +43,19 @@ pub async fn run(listener: TcpListener, api: Arc<Api>, max_body_bytes: usize) ->
                 return Ok(());
             }
         };
-        let api = api.clone();
+        let (api, files) = (api.clone(), files.clone());
         tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let api = api.clone();
-                async move { Ok::<_, Infallible>(handle(&api, request, max_body_bytes).await) }
+            let service = service_fn(move |request: hyper::Request<Incoming>| {
+                let (api, files) = (api.clone(), files.clone());
+                async move {
+                    let response = match request.uri().path().strip_prefix(ServedFiles::ROUTE) {
+                        Some(key) => {
+                            files::serve(&files, request.method(), request.headers(), key).await
+                        }
+                        None => handle(&api, request, max_body_bytes).await,
+                    };
+                    Ok::<_, Infallible>(response)
+                }
             });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())

@@ -89,6 +89,49 @@ impl CommonConfig {
     }
 }
 
+/// Where result images live and how their URLs are minted.
+#[derive(Debug, Clone)]
+pub struct ImageLinksConfig {
+    pub bucket: String,
+    pub s3_endpoint: Option<String>,
+    /// Lifetime of presigned URLs; shorter than the role's session, since they die with it.
+    pub url_expiry: Duration,
+    /// A public (CDN) base URL in front of the bucket; when set, URLs are not presigned.
+    pub public_base_url: Option<String>,
+}
+
+impl ImageLinksConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            bucket: env.required("ADGEN_BUCKET")?,
+            s3_endpoint: env.url("ADGEN_S3_ENDPOINT")?,
+            url_expiry: Duration::from_secs(env.number(
+                "ADGEN_IMAGE_URL_EXPIRY_SECONDS",
+                900,
+                60,
+                3600,
+            )? as u64),
+            public_base_url: env.url("ADGEN_IMAGE_PUBLIC_BASE_URL")?,
+        })
+    }
+}
+
+/// The jobs function's settings.
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    pub common: CommonConfig,
+    pub links: ImageLinksConfig,
+}
+
+impl JobsConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            links: ImageLinksConfig::from_env(env)?,
+        })
+    }
+}
+
 /// The submit function's settings.
 #[derive(Debug, Clone)]
 pub struct SubmitConfig {

@@ -169,3 +169,10 @@ impl Clock for SystemClock {
             .unwrap_or(0)
     }
 }
+
+/// Turns a stored result image's key into a URL a client can fetch without credentials,
+/// minted at read time (presigned S3 GET, a public base URL, or the local server's file route).
+#[async_trait]
+pub trait ImageLinks: Send + Sync {
+    async fn url(&self, key: &str) -> Result<String, PortError>;
+}

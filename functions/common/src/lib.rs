@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use adgen::adapters::aws::{AwsClients, DynamoStore, Endpoints, S3Blobs, SqsQueue};
+use adgen::adapters::aws::{AwsClients, DynamoStore, Endpoints, S3Blobs, S3Links, SqsQueue};
 use adgen::api::{HttpRequest, HttpResponse};
 use adgen::auth::Authenticator;
-use adgen::config::{CommonConfig, SubmitConfig};
+use adgen::config::{JobsConfig, SubmitConfig};
 use adgen::idempotency::IdempotencyPolicy;
 use adgen::ports::SystemClock;
 use adgen::service::jobs::JobsService;
@@ -69,13 +69,25 @@ pub async fn submit_service(config: &SubmitConfig) -> SubmitService {
     }
 }
 
-/// The jobs function's service over DynamoDB.
-pub async fn jobs_service(config: &CommonConfig) -> JobsService {
+/// The jobs function's service over DynamoDB, with image URLs minted from S3.
+pub async fn jobs_service(config: &JobsConfig) -> JobsService {
     let clients = AwsClients::load(REGION_FALLBACK, &Endpoints::from(config)).await;
-    let store = Arc::new(DynamoStore::new(clients.dynamodb, config.table.clone()));
+    let store = Arc::new(DynamoStore::new(
+        clients.dynamodb,
+        config.common.table.clone(),
+    ));
+    let links = &config.links;
     JobsService {
-        auth: Arc::new(Authenticator::new(store.clone(), config.api_key_cache_ttl)),
+        auth: Arc::new(Authenticator::new(
+            store.clone(),
+            config.common.api_key_cache_ttl,
+        )),
         jobs: store,
+        links: Arc::new(S3Links::new(
+            S3Blobs::new(clients.s3, links.bucket.clone()),
+            links.url_expiry,
+            links.public_base_url.clone(),
+        )),
         clock: Arc::new(SystemClock),
     }
 }

@@ -3,14 +3,14 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use adgen::config::{CommonConfig, process_env};
+use adgen::config::{JobsConfig, process_env};
 use lambda_http::{Request, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     // Misconfiguration fails the cold start with the variable's name.
-    let config = CommonConfig::from_env(&process_env())?;
+    let config = JobsConfig::from_env(&process_env())?;
     let service = Arc::new(adgen_lambda::jobs_service(&config).await);
     lambda_http::run(service_fn(move |event: Request| {
         let service = service.clone();

@@ -114,6 +114,9 @@ pub struct JobPayload {
     pub input: JobInput,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_applied: Option<OutputApplied>,
+    /// Minted per read for completed jobs (never stored: a stored URL would go stale).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,6 +176,9 @@ pub struct JobLease {
 pub struct Diagnostics {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brief: Option<String>,
+    /// Minted per read for completed jobs (never stored: a stored URL would go stale).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     #[serde(default)]
@@ -203,6 +209,18 @@ pub struct JobView<'a> {
 }
 
 impl Job {
+    /// Where the result image of a completed job is stored: deterministic per job, so a re-run
+    /// overwrites instead of duplicating.
+    pub fn result_key(&self) -> Option<String> {
+        let format = self.payload.output_applied?.format;
+        Some(format!(
+            "ads/{}/{}.{}",
+            self.org_id,
+            self.id,
+            format.extension()
+        ))
+    }
+
     pub fn view(&self) -> JobView<'_> {
         JobView {
             id: self.id,

@@ -271,6 +271,7 @@ fn new_job(
                 output: request.output.clone(),
             },
             output_applied: None,
+            image_url: None,
             provider: None,
             failure_code: None,
             message: None,

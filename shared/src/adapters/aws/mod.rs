@@ -16,13 +16,13 @@ pub mod s3;
 pub mod sqs;
 
 pub use dynamo::{DynamoStore, create_table};
-pub use s3::S3Blobs;
+pub use s3::{S3Blobs, S3Links};
 pub use sqs::SqsQueue;
 
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-use crate::config::{CommonConfig, SubmitConfig};
+use crate::config::{CommonConfig, JobsConfig, SubmitConfig};
 use crate::ports::PortError;
 
 /// The shared SDK configuration: region, credentials and retry settings from the usual AWS
@@ -80,6 +80,16 @@ impl From<&CommonConfig> for Endpoints {
     fn from(config: &CommonConfig) -> Self {
         Self {
             dynamodb: config.dynamodb_endpoint.clone(),
+            ..Self::default()
+        }
+    }
+}
+
+impl From<&JobsConfig> for Endpoints {
+    fn from(config: &JobsConfig) -> Self {
+        Self {
+            dynamodb: config.common.dynamodb_endpoint.clone(),
+            s3: config.links.s3_endpoint.clone(),
             ..Self::default()
         }
     }

@@ -11,7 +11,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
 use super::unavailable;
-use crate::ports::{Blob, BlobStore, PortError};
+use crate::ports::{Blob, BlobStore, ImageLinks, PortError};
 
 /// Served when an object carries no `Content-Type` (never the case for objects we wrote).
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
@@ -41,6 +41,35 @@ impl S3Blobs {
             .await
             .map_err(|e| unavailable("s3", e))?;
         Ok(request.uri().to_owned())
+    }
+}
+
+/// Result image URLs: under a configured public (CDN) base URL, or presigned per read.
+#[derive(Debug, Clone)]
+pub struct S3Links {
+    blobs: S3Blobs,
+    expires_in: Duration,
+    public_base_url: Option<String>,
+}
+
+impl S3Links {
+    pub fn new(blobs: S3Blobs, expires_in: Duration, public_base_url: Option<String>) -> Self {
+        let public_base_url = public_base_url.map(|b| b.trim_end_matches('/').to_owned());
+        Self {
+            blobs,
+            expires_in,
+            public_base_url,
+        }
+    }
+}
+
+#[async_trait]
+impl ImageLinks for S3Links {
+    async fn url(&self, key: &str) -> Result<String, PortError> {
+        match &self.public_base_url {
+            Some(base) => Ok(format!("{base}/{key}")),
+            None => self.blobs.presign_get(key, self.expires_in).await,
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::ports::{Blob, BlobStore, PortError};
+use crate::ports::{Blob, BlobStore, ImageLinks, PortError};
 
 pub struct FolderBlobs {
     root: PathBuf,
@@ -34,6 +34,29 @@ impl FolderBlobs {
         self.path_of(key).ok_or_else(|| {
             PortError::Unavailable("blob folder", format!("unsafe blob key {key:?}"))
         })
+    }
+}
+
+/// Result image URLs served by `adgen serve` itself, under `/files/`.
+pub struct ServedFiles {
+    base_url: String,
+}
+
+impl ServedFiles {
+    pub const ROUTE: &'static str = "/files/";
+
+    /// `base_url` is the server's own address, e.g. `http://127.0.0.1:8080`.
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+#[async_trait]
+impl ImageLinks for ServedFiles {
+    async fn url(&self, key: &str) -> Result<String, PortError> {
+        Ok(format!("{}{}{key}", self.base_url, Self::ROUTE))
     }
 }
 

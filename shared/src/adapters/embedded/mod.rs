@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
-pub use blobs::FolderBlobs;
+pub use blobs::{FolderBlobs, ServedFiles};
 pub use queue::{Delivery, EmbeddedQueue};
 pub use store::EmbeddedStore;
 

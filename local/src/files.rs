@@ -1,0 +1,75 @@
+//! `GET /files/<key>`: result images served by `adgen serve` (what a presigned S3 URL is on
+//! AWS). Only finished ads are served; keys that could leave the data folder are refused.
+
+use adgen::adapters::embedded::FolderBlobs;
+use adgen::api::{ApiError, ErrorType, RequestId};
+use adgen::auth::hex;
+use adgen::ports::BlobStore;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http_body_util::Full;
+use sha2::{Digest, Sha256};
+
+/// Only result images are public; staged references are not.
+const SERVED_PREFIX: &str = "ads/";
+
+pub async fn serve(
+    files: &FolderBlobs,
+    method: &Method,
+    headers: &HeaderMap,
+    key: &str,
+) -> hyper::Response<Full<Bytes>> {
+    let request_id = RequestId::new();
+    let refuse = |e: ApiError| e.into_response(&request_id).map(Full::new);
+    if method != Method::GET && method != Method::HEAD {
+        return refuse(ApiError::method_not_allowed("GET"));
+    }
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::NotFoundError,
+            "image_not_found",
+            "no image at this address",
+        )
+    };
+    if !key.starts_with(SERVED_PREFIX) || files.path_of(key).is_none() {
+        return refuse(not_found());
+    }
+    let blob = match files.get(key).await {
+        Ok(Some(blob)) => blob,
+        Ok(None) => return refuse(not_found()),
+        Err(e) => return refuse(ApiError::unavailable(&e)),
+    };
+    let etag = format!("\"{}\"", &hex(&Sha256::digest(&blob.bytes))[..32]);
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let (status, body) = if fresh {
+        (StatusCode::NOT_MODIFIED, Bytes::new())
+    } else if method == Method::HEAD {
+        (StatusCode::OK, Bytes::new())
+    } else {
+        (StatusCode::OK, blob.bytes.clone())
+    };
+    let mut response = hyper::Response::new(Full::new(body));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&blob.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(blob.bytes.len()));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    // A job's image never changes once written (a re-run writes the same job's same result).
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
