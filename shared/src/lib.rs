@@ -6,7 +6,7 @@
 //! `ports` (traits every store/queue/blob adapter implements), `service` (use cases),
 //! `adapters` (AWS and embedded implementations behind cargo features), `config`;
 //! behind the `http-clients` feature, the worker's outbound HTTP: `fetch` (reference images,
-//! SSRF-safe), sharing `http_client`.
+//! SSRF-safe) and `providers` (image-generation APIs), sharing `http_client`.
 
 pub mod adapters;
 pub mod api;
@@ -21,6 +21,8 @@ pub mod idempotency;
 pub mod jobs;
 pub mod net;
 pub mod ports;
+#[cfg(feature = "http-clients")]
+pub mod providers;
 pub mod service;
 #[cfg(all(test, feature = "http-clients"))]
 mod test_http;

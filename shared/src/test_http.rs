@@ -28,6 +28,10 @@ impl Request {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("request body is JSON")
+    }
 }
 
 /// What the server sends back, and how.
@@ -53,6 +57,10 @@ impl Reply {
             delay: Duration::ZERO,
             stall: Duration::ZERO,
         }
+    }
+
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        Self::new(status, value.to_string()).header("content-type", "application/json")
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -95,6 +103,10 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    pub async fn plain(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start(None, Arc::new(handler)).await
+    }
+
     pub async fn tls(
         acceptor: TlsAcceptor,
         handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
