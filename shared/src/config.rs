@@ -166,6 +166,104 @@ impl SubmitConfig {
     }
 }
 
+/// Which image generator the worker uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GeneratorConfig {
+    /// The offline template renderer (default).
+    Template,
+    Gemini(ProviderSettings),
+    OpenAi(ProviderSettings),
+}
+
+/// A hosted provider's endpoint, credentials and model. The model id is always configuration:
+/// provider model lifecycles are short.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProviderSettings {
+    pub base_url: String,
+    pub api_key: String,
+    pub model: String,
+    pub request_timeout: Duration,
+}
+
+impl std::fmt::Debug for ProviderSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderSettings")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"<redacted>")
+            .field("model", &self.model)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+impl GeneratorConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let provider = |default_base: &str| -> Result<ProviderSettings, ConfigError> {
+            Ok(ProviderSettings {
+                base_url: env
+                    .url("ADGEN_PROVIDER_BASE_URL")?
+                    .unwrap_or_else(|| default_base.to_owned()),
+                api_key: env.required("ADGEN_PROVIDER_API_KEY")?,
+                model: env.required("ADGEN_PROVIDER_MODEL")?,
+                // Hosted image models take tens of seconds to minutes.
+                request_timeout: Duration::from_secs(env.number(
+                    "ADGEN_PROVIDER_TIMEOUT_SECONDS",
+                    300,
+                    30,
+                    840,
+                )? as u64),
+            })
+        };
+        match env.optional("ADGEN_GENERATOR").as_deref() {
+            None | Some("template") => Ok(GeneratorConfig::Template),
+            Some("gemini") => Ok(GeneratorConfig::Gemini(provider(
+                "https://generativelanguage.googleapis.com",
+            )?)),
+            Some("openai") => Ok(GeneratorConfig::OpenAi(provider("https://api.openai.com")?)),
+            Some(other) => Err(ConfigError::Invalid {
+                name: "ADGEN_GENERATOR",
+                reason: format!("{other:?} is not one of template, gemini, openai"),
+            }),
+        }
+    }
+}
+
+/// The generate function's settings (worker and sweep).
+#[derive(Debug, Clone)]
+pub struct GenerateConfig {
+    pub common: CommonConfig,
+    pub bucket: String,
+    pub s3_endpoint: Option<String>,
+    pub queue_url: String,
+    pub sqs_endpoint: Option<String>,
+    /// How long a claim holds: at least the function's timeout, so a live worker keeps its job.
+    pub lease_seconds: i64,
+    /// Must equal the queue's redrive `maxReceiveCount`: the last delivery fails the job
+    /// instead of leaving it to the dead-letter queue.
+    pub max_receives: u32,
+    pub generator: GeneratorConfig,
+}
+
+impl GenerateConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let queue_url = env.required("ADGEN_QUEUE_URL")?;
+        url::Url::parse(&queue_url).map_err(|e| ConfigError::Invalid {
+            name: "ADGEN_QUEUE_URL",
+            reason: format!("not a URL ({e})"),
+        })?;
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            bucket: env.required("ADGEN_BUCKET")?,
+            s3_endpoint: env.url("ADGEN_S3_ENDPOINT")?,
+            queue_url,
+            sqs_endpoint: env.url("ADGEN_SQS_ENDPOINT")?,
+            lease_seconds: env.number("ADGEN_LEASE_SECONDS", 900, 60, 3600)?,
+            max_receives: env.number("ADGEN_MAX_RECEIVES", 5, 1, 1000)? as u32,
+            generator: GeneratorConfig::from_env(env)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +309,45 @@ mod tests {
         assert_eq!(config.common.dynamodb_endpoint, None);
         assert_eq!(config.idempotency_ttl_seconds, 86_400);
         assert_eq!(config.common.api_key_cache_ttl, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn generator_selection_and_provider_settings() {
+        let base = [
+            ("ADGEN_TABLE", "t"),
+            ("ADGEN_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/q"),
+            ("ADGEN_BUCKET", "b"),
+        ];
+        let config = GenerateConfig::from_env(&env(&base)).expect("valid");
+        assert_eq!(config.generator, GeneratorConfig::Template);
+        assert_eq!((config.lease_seconds, config.max_receives), (900, 5));
+
+        let mut gemini = base.to_vec();
+        gemini.push(("ADGEN_GENERATOR", "gemini"));
+        let err = GenerateConfig::from_env(&env(&gemini)).expect_err("key missing");
+        assert!(err.to_string().contains("ADGEN_PROVIDER_API_KEY"), "{err}");
+        gemini.extend([
+            ("ADGEN_PROVIDER_API_KEY", "secret"),
+            ("ADGEN_PROVIDER_MODEL", "some-image-model"),
+        ]);
+        let GeneratorConfig::Gemini(settings) = GenerateConfig::from_env(&env(&gemini))
+            .expect("valid")
+            .generator
+        else {
+            panic!("gemini selected");
+        };
+        assert_eq!(
+            settings.base_url,
+            "https://generativelanguage.googleapis.com"
+        );
+        assert!(
+            !format!("{settings:?}").contains("secret"),
+            "keys never reach logs"
+        );
+
+        let mut unknown = base.to_vec();
+        unknown.push(("ADGEN_GENERATOR", "dall-e"));
+        let err = GenerateConfig::from_env(&env(&unknown)).expect_err("unknown generator");
+        assert!(err.to_string().contains("ADGEN_GENERATOR"), "{err}");
     }
 }
