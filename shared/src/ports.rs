@@ -176,3 +176,19 @@ impl Clock for SystemClock {
 pub trait ImageLinks: Send + Sync {
     async fn url(&self, key: &str) -> Result<String, PortError>;
 }
+
+/// Why a generator produced no image.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// A safety refusal; the reason is safe to show the client.
+    #[error("the image model refused the request: {0}")]
+    Blocked(String),
+    #[error("the image model returned no image")]
+    Empty,
+    /// Worth retrying later (429/5xx after backoff, timeouts, broken answers).
+    #[error("the image provider is unavailable: {0}")]
+    Unavailable(String),
+    /// Our request was refused for good (bad request, unknown model); details for logs only.
+    #[error("the image provider rejected the request: {0}")]
+    Rejected(String),
+}

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::{
-    GeneratedImage, GenerationError, GenerationRequest, ImageGenerator, ProviderConfig, Transport,
+    GenerateError, GeneratedImage, GenerationRequest, ProviderClient, ProviderConfig, Transport,
     decode_image, secret_header,
 };
 use crate::http_client::ClientBuildError;
@@ -52,23 +52,20 @@ impl GeminiClient {
 }
 
 #[async_trait]
-impl ImageGenerator for GeminiClient {
+impl ProviderClient for GeminiClient {
     fn name(&self) -> &'static str {
         "gemini"
     }
 
-    async fn generate(
-        &self,
-        request: &GenerationRequest,
-    ) -> Result<GeneratedImage, GenerationError> {
+    async fn generate(&self, request: &GenerationRequest) -> Result<GeneratedImage, GenerateError> {
         let body = serde_json::to_vec(&request_body(request))
-            .map_err(|e| GenerationError::Rejected(format!("request not serialisable: {e}")))?;
+            .map_err(|e| GenerateError::Rejected(format!("request not serialisable: {e}")))?;
         let answer = self
             .transport
             .post_json(&self.endpoint, body.into())
             .await?;
         let response: GenerateContentResponse = serde_json::from_slice(&answer).map_err(|e| {
-            GenerationError::Unavailable(format!("unreadable answer from {}: {e}", self.name()))
+            GenerateError::Unavailable(format!("unreadable answer from {}: {e}", self.name()))
         })?;
         image_from(response)
     }
@@ -190,9 +187,9 @@ struct Blob {
 
 /// A refusal wins over an image (a flagged result is not delivered); then the first
 /// non-thought image part; otherwise the answer had no image.
-fn image_from(response: GenerateContentResponse) -> Result<GeneratedImage, GenerationError> {
+fn image_from(response: GenerateContentResponse) -> Result<GeneratedImage, GenerateError> {
     if let Some(reason) = response.prompt_feedback.and_then(|f| f.block_reason) {
-        return Err(GenerationError::Blocked(format!(
+        return Err(GenerateError::Blocked(format!(
             "the prompt was blocked by the model's safety filters ({reason})"
         )));
     }
@@ -202,7 +199,7 @@ fn image_from(response: GenerateContentResponse) -> Result<GeneratedImage, Gener
         .filter_map(|c| c.finish_reason.as_deref())
         .find(|reason| REFUSALS.contains(reason))
     {
-        return Err(GenerationError::Blocked(format!(
+        return Err(GenerateError::Blocked(format!(
             "the model's safety filters stopped the image ({reason})"
         )));
     }
@@ -213,7 +210,7 @@ fn image_from(response: GenerateContentResponse) -> Result<GeneratedImage, Gener
         .flat_map(|c| c.parts)
         .filter(|part| !part.thought)
         .find_map(|part| part.inline_data)
-        .ok_or(GenerationError::Empty)?;
+        .ok_or(GenerateError::Empty)?;
     decode_image(&data.data)
 }
 
@@ -239,7 +236,7 @@ mod tests {
     async fn run(
         config: impl FnOnce(&TestServer) -> ProviderConfig,
         handler: impl Fn(&crate::test_http::Request) -> Reply + Send + Sync + 'static,
-    ) -> (TestServer, Result<GeneratedImage, GenerationError>) {
+    ) -> (TestServer, Result<GeneratedImage, GenerateError>) {
         let server = TestServer::plain(handler).await;
         let client = GeminiClient::new(config(&server)).expect("client");
         let result = client.generate(&request(2)).await;
@@ -327,7 +324,7 @@ mod tests {
     async fn persistent_5xx_is_unavailable_after_max_attempts() {
         let (server, result) = run(test_config, |_| Reply::new(500, "internal error")).await;
         assert!(
-            matches!(&result, Err(GenerationError::Unavailable(r)) if r.contains("HTTP 500")),
+            matches!(&result, Err(GenerateError::Unavailable(r)) if r.contains("HTTP 500")),
             "{result:?}"
         );
         assert_eq!(server.requests().len(), 3);
@@ -345,7 +342,7 @@ mod tests {
             let reply = Reply::json(200, &answer);
             let (_server, result) = run(test_config, move |_| reply.clone()).await;
             assert!(
-                matches!(&result, Err(GenerationError::Blocked(_))),
+                matches!(&result, Err(GenerateError::Blocked(_))),
                 "{answer}: {result:?}"
             );
         }
@@ -362,7 +359,7 @@ mod tests {
             let reply = Reply::json(200, &answer);
             let (_server, result) = run(test_config, move |_| reply.clone()).await;
             assert!(
-                matches!(result, Err(GenerationError::Empty)),
+                matches!(result, Err(GenerateError::Empty)),
                 "{answer}: {result:?}"
             );
         }
@@ -380,7 +377,7 @@ mod tests {
         })
         .await;
         assert!(
-            matches!(&result, Err(GenerationError::Unavailable(r)) if r.contains("no answer")),
+            matches!(&result, Err(GenerateError::Unavailable(r)) if r.contains("no answer")),
             "{result:?}"
         );
         assert_eq!(server.requests().len(), 1);
@@ -394,7 +391,7 @@ mod tests {
         ]}}]});
         let (_server, result) = run(test_config, move |_| Reply::json(200, &answer)).await;
         assert!(
-            matches!(&result, Err(GenerationError::Unavailable(r)) if r.contains("base64")),
+            matches!(&result, Err(GenerateError::Unavailable(r)) if r.contains("base64")),
             "{result:?}"
         );
     }
@@ -410,7 +407,7 @@ mod tests {
         })
         .await;
         match result {
-            Err(GenerationError::Rejected(reason)) => {
+            Err(GenerateError::Rejected(reason)) => {
                 assert!(reason.contains("HTTP 404: NOT_FOUND"), "{reason}");
             }
             other => panic!("unexpected {other:?}"),

@@ -21,6 +21,7 @@ use url::Url;
 use crate::api::reference::ImageKind;
 use crate::http_client::{self, ClientBuildError, ReadError};
 use crate::jobs::output::{AspectRatio, ImageFormat, Resolution, ThinkingIntensity};
+use crate::ports::GenerateError;
 
 /// What to generate, already resolved by the worker.
 #[derive(Debug, Clone)]
@@ -71,30 +72,11 @@ impl fmt::Debug for GeneratedImage {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum GenerationError {
-    /// The provider's safety system refused; the reason is safe to show the client.
-    #[error("the image model refused the request: {0}")]
-    Blocked(String),
-    /// The provider answered without an image (for example with text only).
-    #[error("the image model returned no image")]
-    Empty,
-    /// Unreachable, overloaded or answering garbage, after the retries that were safe to make.
-    #[error("the image provider is unavailable: {0}")]
-    Unavailable(String),
-    /// A non-retryable 4xx (bad request, unknown model, bad key): for the logs, not the client.
-    #[error("the image provider rejected the request: {0}")]
-    Rejected(String),
-}
-
 #[async_trait]
-pub trait ImageGenerator: Send + Sync {
+pub trait ProviderClient: Send + Sync {
     /// The provider's name, as recorded in `payload.provider`.
     fn name(&self) -> &'static str;
-    async fn generate(
-        &self,
-        request: &GenerationRequest,
-    ) -> Result<GeneratedImage, GenerationError>;
+    async fn generate(&self, request: &GenerationRequest) -> Result<GeneratedImage, GenerateError>;
 }
 
 /// Settings of one provider client.
@@ -216,13 +198,13 @@ pub(crate) enum CallError {
     Unavailable(String),
 }
 
-impl From<CallError> for GenerationError {
+impl From<CallError> for GenerateError {
     fn from(error: CallError) -> Self {
         match error {
             CallError::Refused { status, error } => {
-                GenerationError::Rejected(format!("HTTP {status}: {error}"))
+                GenerateError::Rejected(format!("HTTP {status}: {error}"))
             }
-            CallError::Unavailable(reason) => GenerationError::Unavailable(reason),
+            CallError::Unavailable(reason) => GenerateError::Unavailable(reason),
         }
     }
 }
@@ -412,13 +394,12 @@ pub(crate) fn secret_header(value: &str) -> Result<HeaderValue, ClientBuildError
 /// Decodes a provider's base64 image and checks it is one. Padding is required (both
 /// providers pad), which also catches most truncations; an undecodable or non-image payload
 /// is a broken answer, so `Unavailable` rather than `Empty` (the model did make an image).
-pub(crate) fn decode_image(data: &str) -> Result<GeneratedImage, GenerationError> {
+pub(crate) fn decode_image(data: &str) -> Result<GeneratedImage, GenerateError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data)
-        .map_err(|e| GenerationError::Unavailable(format!("the image is not valid base64: {e}")))?;
-    let kind = ImageKind::sniff(&bytes).ok_or_else(|| {
-        GenerationError::Unavailable("the image is not a PNG, JPEG or WebP".into())
-    })?;
+        .map_err(|e| GenerateError::Unavailable(format!("the image is not valid base64: {e}")))?;
+    let kind = ImageKind::sniff(&bytes)
+        .ok_or_else(|| GenerateError::Unavailable("the image is not a PNG, JPEG or WebP".into()))?;
     Ok(GeneratedImage {
         bytes: bytes.into(),
         mime: kind.content_type().to_owned(),
@@ -538,13 +519,13 @@ pub(crate) mod tests {
         let encoded = b64(&png);
         for broken in [&encoded[..encoded.len() - 3], "", "not base64!"] {
             assert!(
-                matches!(decode_image(broken), Err(GenerationError::Unavailable(_))),
+                matches!(decode_image(broken), Err(GenerateError::Unavailable(_))),
                 "{broken:?}"
             );
         }
         assert!(matches!(
             decode_image(&b64(b"GIF89a")),
-            Err(GenerationError::Unavailable(_))
+            Err(GenerateError::Unavailable(_))
         ));
     }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::{
-    CallError, GeneratedImage, GenerationError, GenerationRequest, ImageGenerator, ProviderConfig,
+    CallError, GenerateError, GeneratedImage, GenerationRequest, ProviderClient, ProviderConfig,
     Transport, decode_image, secret_header,
 };
 use crate::http_client::ClientBuildError;
@@ -50,18 +50,15 @@ impl OpenAiClient {
 }
 
 #[async_trait]
-impl ImageGenerator for OpenAiClient {
+impl ProviderClient for OpenAiClient {
     fn name(&self) -> &'static str {
         "openai"
     }
 
-    async fn generate(
-        &self,
-        request: &GenerationRequest,
-    ) -> Result<GeneratedImage, GenerationError> {
+    async fn generate(&self, request: &GenerationRequest) -> Result<GeneratedImage, GenerateError> {
         let body = request_body(&self.transport.config().model, request);
         let body = serde_json::to_vec(&body)
-            .map_err(|e| GenerationError::Rejected(format!("request not serialisable: {e}")))?;
+            .map_err(|e| GenerateError::Rejected(format!("request not serialisable: {e}")))?;
         let url = if request.references.is_empty() {
             &self.generations
         } else {
@@ -78,20 +75,20 @@ impl ImageGenerator for OpenAiClient {
                             .as_deref()
                             .is_some_and(|code| REFUSAL_CODES.contains(&code)) =>
                     {
-                        GenerationError::Blocked(
+                        GenerateError::Blocked(
                             "the image model's moderation refused the request".into(),
                         )
                     }
                     other => other.into(),
                 })?;
         let response: ImagesResponse = serde_json::from_slice(&answer).map_err(|e| {
-            GenerationError::Unavailable(format!("unreadable answer from {}: {e}", self.name()))
+            GenerateError::Unavailable(format!("unreadable answer from {}: {e}", self.name()))
         })?;
         let data = response
             .data
             .into_iter()
             .find_map(|image| image.b64_json)
-            .ok_or(GenerationError::Empty)?;
+            .ok_or(GenerateError::Empty)?;
         decode_image(&data)
     }
 }
@@ -212,7 +209,7 @@ mod tests {
         config: impl FnOnce(&TestServer) -> ProviderConfig,
         request: &GenerationRequest,
         handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
-    ) -> (TestServer, Result<GeneratedImage, GenerationError>) {
+    ) -> (TestServer, Result<GeneratedImage, GenerateError>) {
         let server = TestServer::plain(handler).await;
         let client = OpenAiClient::new(config(&server)).expect("client");
         let result = client.generate(request).await;
@@ -319,7 +316,7 @@ mod tests {
         })
         .await;
         assert!(
-            matches!(&result, Err(GenerationError::Unavailable(r)) if r.contains("after 3 attempts")),
+            matches!(&result, Err(GenerateError::Unavailable(r)) if r.contains("after 3 attempts")),
             "{result:?}"
         );
         assert_eq!(server.requests().len(), 3);
@@ -339,8 +336,8 @@ mod tests {
             })
             .await;
             match (blocked, &result) {
-                (true, Err(GenerationError::Blocked(_))) => {}
-                (false, Err(GenerationError::Rejected(reason))) => {
+                (true, Err(GenerateError::Blocked(_))) => {}
+                (false, Err(GenerateError::Rejected(reason))) => {
                     assert!(reason.contains(code), "{reason}");
                 }
                 _ => panic!("{code}: unexpected {result:?}"),
@@ -359,7 +356,7 @@ mod tests {
             let reply = Reply::json(200, &answer);
             let (_server, result) = run(test_config, &request(0), move |_| reply.clone()).await;
             assert!(
-                matches!(result, Err(GenerationError::Empty)),
+                matches!(result, Err(GenerateError::Empty)),
                 "{answer}: {result:?}"
             );
         }
@@ -377,7 +374,7 @@ mod tests {
         })
         .await;
         assert!(
-            matches!(&result, Err(GenerationError::Unavailable(r)) if r.contains("no answer")),
+            matches!(&result, Err(GenerateError::Unavailable(r)) if r.contains("no answer")),
             "{result:?}"
         );
         assert_eq!(server.requests().len(), 1);
@@ -390,7 +387,7 @@ mod tests {
         let (_server, result) =
             run(test_config, &request(0), move |_| Reply::json(200, &answer)).await;
         assert!(
-            matches!(&result, Err(GenerationError::Unavailable(r)) if r.contains("base64")),
+            matches!(&result, Err(GenerateError::Unavailable(r)) if r.contains("base64")),
             "{result:?}"
         );
     }
