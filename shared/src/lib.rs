@@ -4,6 +4,7 @@
 //! `jobs` (job record, state machine, output sizing), `idempotency` (fingerprints and the
 //! submission protocol), `brand` (brand identity rules), `net` (address blocking),
 //! `ports` (traits every store/queue/blob adapter implements), `service` (use cases),
+//! `render` (image pipeline: decode under limits, resize, the offline ad template, encode),
 //! `adapters` (AWS and embedded implementations behind cargo features), `config`.
 
 pub mod adapters;
@@ -15,6 +16,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod net;
 pub mod ports;
+pub mod render;
 pub mod service;
 
 /// Unix time in whole seconds.
