@@ -1,0 +1,3 @@
+//! Helpers shared by the bench and the samples example.
+
+pub mod synthetic;
