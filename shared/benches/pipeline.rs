@@ -2,6 +2,9 @@
 //! decoded, composed into a 1:1 ad at 1K and 4K, encoded as PNG, JPEG and WebP.
 //! `cargo bench -p adgen --bench pipeline` prints a table: the median of a few runs per step
 //! and the process's peak resident memory.
+//!
+//! `cargo test --all-targets` also runs this binary, unoptimised and without `--bench`: it then
+//! takes small sizes and one run per step, a smoke test that keeps the bench working.
 
 mod support;
 
@@ -19,18 +22,27 @@ use support::synthetic;
 const REFERENCES: usize = 6;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `cargo bench` passes `--bench`; `cargo test` does not.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let (photo, sides, runs) = if measuring {
+        ((4000, 3000), [1024u32, 4096], [5, 3])
+    } else {
+        ((400, 300), [128u32, 256], [1, 1])
+    };
     let jpegs: Vec<Vec<u8>> = (0..REFERENCES as u32)
-        .map(|i| encode(&synthetic::photo(4000, 3000, i), ImageFormat::Jpeg))
+        .map(|i| encode(&synthetic::photo(photo.0, photo.1, i), ImageFormat::Jpeg))
         .collect::<Result<_, _>>()?;
     let logo = synthetic::logo(480, 120);
     let limits = DecodeLimits::default();
     let mb = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
     let total: usize = jpegs.iter().map(Vec::len).sum();
     println!(
-        "references: {REFERENCES} × 4000×3000 JPEG q90, {:.1} MiB in all",
+        "references: {REFERENCES} × {}×{} JPEG q90, {:.1} MiB in all",
+        photo.0,
+        photo.1,
         mb(total)
     );
-    let full = median(3, || {
+    let full = median(runs[1], || {
         for bytes in &jpegs {
             black_box(decode(bytes, limits)?);
         }
@@ -41,9 +53,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut rows: Vec<(String, [String; 2])> = Vec::new();
     let mut refs_by_size = Vec::new();
-    for (col, side) in [1024u32, 4096].into_iter().enumerate() {
+    for (col, side) in sides.into_iter().enumerate() {
         let target = reference_target(side, side, REFERENCES);
-        let decode_time = median(3, || {
+        let decode_time = median(runs[col], || {
             for bytes in &jpegs {
                 black_box(decode_scaled(bytes, limits, target.0, target.1)?);
             }
@@ -76,8 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             references: refs,
             logo: Some(&logo),
         };
-        let runs = if *side > 2048 { 3 } else { 5 };
-        let compose = median(runs, || {
+        let compose = median(runs[col], || {
             black_box(render_ad(&layout));
             Ok(())
         })?;
@@ -90,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ad = render_ad(&layout);
         for format in [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Webp] {
             let mut size = 0;
-            let time = median(runs, || {
+            let time = median(runs[col], || {
                 size = encode(&ad, format)?.len();
                 Ok(())
             })?;
@@ -103,7 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
-    println!("| step | 1K (1024×1024) | 4K (4096×4096) |");
+    println!("| step | {0}×{0} | {1}×{1} |", sides[0], sides[1]);
     println!("|---|---|---|");
     for (label, [one_k, four_k]) in rows {
         println!("| {label} | {one_k} | {four_k} |");

@@ -24,7 +24,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         accent: [196, 70, 40],
         text: [32, 28, 26],
     };
-    let cases: [(&str, AspectRatio, usize, Option<Colours>, bool); 10] = [
+    let long = "Everything you need for a calm, bright and well organised home office, \
+                delivered free before the holidays with a ten-year guarantee on every piece";
+    let unbreakable = "W".repeat(200);
+    let cases: [(&str, AspectRatio, usize, Option<Colours>, bool); 12] = [
         ("1x1-two-refs", AspectRatio::R1x1, 2, Some(brand), true),
         ("9x16-no-refs", AspectRatio::R9x16, 0, None, false),
         ("16x9-three-refs", AspectRatio::R16x9, 3, None, true),
@@ -35,6 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("4x1-no-refs", AspectRatio::R4x1, 0, None, false),
         ("9x16-four-refs", AspectRatio::R9x16, 4, None, true),
         ("1x8-one-ref", AspectRatio::R1x8, 1, Some(brand), false),
+        ("16x9-long-copy", AspectRatio::R16x9, 2, Some(brand), true),
+        ("9x16-unbreakable-word", AspectRatio::R9x16, 1, None, false),
     ];
     for (name, ratio, count, colours, with_logo) in cases {
         let (width, height) = pixel_size(ratio, Resolution::R1K);
@@ -42,7 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ad = render_ad(&AdLayout {
             width,
             height,
-            headline: "Golden hour, every hour: autumn trips from €149",
+            headline: match name {
+                "16x9-long-copy" => long,
+                "9x16-unbreakable-word" => &unbreakable,
+                _ => "Golden hour, every hour: autumn trips from €149",
+            },
             body: Some("Pack light. We take care of trains, stays and the views."),
             call_to_action: Some("Book your trip"),
             colours: colours.unwrap_or_else(|| palette_from_references(references)),

@@ -139,6 +139,7 @@ impl Frame {
                 let split = if aspect >= 2.0 { 0.46 } else { 0.5 };
                 Rect::new(margin, margin, w * split - 1.5 * margin, h - 2.0 * margin)
             }
+            // (Typographic layouts have no references; the arm only completes the match.)
             Mode::Banner | Mode::Typographic => {
                 let bh = h - 2.0 * margin;
                 let bw = (references as f32 * bh * 1.25).min(w * 0.34);
@@ -329,7 +330,7 @@ fn plan(layout: &AdLayout) -> Plan {
                 &wording,
                 safe,
                 text_box,
-                Style::new(body, body * 3.0, Align::Left, Anchor::Middle, true),
+                Style::new(body, body * 2.7, Align::Left, Anchor::Middle, true),
             )
         }
         Mode::Typographic => {
@@ -365,7 +366,7 @@ fn plan(layout: &AdLayout) -> Plan {
                 Some(block) => block.right() + margin,
                 None => banner_disc(&frame).1 + margin,
             };
-            let body = (h * 0.15).max(MIN_BODY);
+            let body = (h * 0.13).max(MIN_BODY);
             let button = wording
                 .call_to_action
                 .as_ref()
@@ -1081,6 +1082,32 @@ mod tests {
                                 assert!(b.y >= a.bottom() - 0.01, "{context}: lines overlap");
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tiny_and_freak_canvases_render_without_panicking() {
+        let refs = photos(4);
+        let logo = RgbaImage::from_pixel(50, 10, Rgba([0, 0, 0, 255]));
+        for size in [(1, 1), (16, 16), (3000, 16), (16, 3000), (40, 40)] {
+            for (headline, body, cta) in extreme_copy() {
+                for count in [0, 4] {
+                    let layout = ad(
+                        size,
+                        &headline,
+                        body.as_deref(),
+                        cta.as_deref(),
+                        &refs[..count],
+                        Some(&logo),
+                    );
+                    assert_eq!(render_ad(&layout).dimensions(), size);
+                    let text = layout_text(&layout);
+                    let canvas = Rect::new(0.0, 0.0, size.0 as f32, size.1 as f32);
+                    for line in &text.lines {
+                        assert!(line.rect.is_within(&canvas), "{size:?}: {line:?}");
                     }
                 }
             }
