@@ -3,6 +3,7 @@
 
 mod files;
 mod server;
+mod worker;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -12,12 +13,22 @@ use std::time::Duration;
 use adgen::adapters::embedded::{Embedded, ServedFiles};
 use adgen::api::Api;
 use adgen::auth::{Authenticator, mint_key};
+use adgen::config::{GeneratorConfig, process_env};
+use adgen::generators;
 use adgen::ports::{ApiKeyStore, Clock, SystemClock};
+use adgen::render::DecodeLimits;
+use adgen::service::generate::{Worker, WorkerSettings};
 use adgen::service::jobs::JobsService;
 use adgen::service::submit::{SubmitService, SubmitSettings};
+use adgen::service::sweep::{SweepSettings, Sweeper};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
+
+/// A local job may run this long before another worker may take it over.
+const LOCAL_LEASE_SECONDS: i64 = 300;
+/// Deliveries before a transient failure fails the job (as the SQS redrive count on AWS).
+const LOCAL_MAX_RECEIVES: u32 = 5;
 
 #[derive(Parser)]
 #[command(
@@ -153,7 +164,7 @@ async fn serve(addr: SocketAddr, data_dir: &Path, max_body_bytes: usize) -> Resu
             auth,
             jobs: embedded.store.clone(),
             links: Arc::new(ServedFiles::new(&base_url)),
-            clock,
+            clock: clock.clone(),
         }),
     });
     if first_start {
@@ -168,6 +179,31 @@ async fn serve(addr: SocketAddr, data_dir: &Path, max_body_bytes: usize) -> Resu
             data_dir.display()
         );
     }
-    println!("adgen serving {base_url} (data in {})", data_dir.display());
+    let generator_config = GeneratorConfig::from_env(&process_env())?;
+    let worker = Arc::new(Worker {
+        jobs: embedded.store.clone(),
+        blobs: embedded.blobs.clone(),
+        brands: embedded.store.clone(),
+        fetcher: generators::reference_fetcher()?,
+        generator: generators::from_config(&generator_config)?,
+        clock: clock.clone(),
+        settings: WorkerSettings {
+            lease_seconds: LOCAL_LEASE_SECONDS,
+            max_receives: LOCAL_MAX_RECEIVES,
+            decode_limits: DecodeLimits::default(),
+        },
+    });
+    tokio::spawn(worker::run(embedded.queue.clone(), worker.clone()));
+    tokio::spawn(worker::sweep_periodically(Sweeper {
+        jobs: embedded.store.clone(),
+        queue: embedded.queue.clone(),
+        clock,
+        settings: SweepSettings::default(),
+    }));
+    println!(
+        "adgen serving {base_url} (data in {}, generator {})",
+        data_dir.display(),
+        worker.generator.name()
+    );
     server::run(listener, api, embedded.blobs.clone(), max_body_bytes).await
 }

@@ -17,6 +17,7 @@ pub mod brief;
 pub mod config;
 #[cfg(feature = "http-clients")]
 pub mod fetch;
+pub mod generators;
 #[cfg(feature = "http-clients")]
 pub mod http_client;
 pub mod idempotency;

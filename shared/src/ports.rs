@@ -9,8 +9,11 @@ use uuid::Uuid;
 use crate::UnixSeconds;
 use crate::auth::ApiKeyRecord;
 use crate::brand::Brand;
+use crate::brief::CreativeBrief;
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, StoredResponse};
 use crate::jobs::Job;
+use crate::jobs::output::{OutputApplied, ThinkingIntensity};
+use crate::render::{Colours, RgbaImage};
 
 /// A failure of infrastructure behind a port. The text is for logs only; clients see a
 /// generic 5xx (spec §1: no SDK texts reach a client).
@@ -191,4 +194,36 @@ pub enum GenerateError {
     /// Our request was refused for good (bad request, unknown model); details for logs only.
     #[error("the image provider rejected the request: {0}")]
     Rejected(String),
+}
+
+/// Fetches a reference image by URL under the SSRF rules of spec §6. The error is a short,
+/// client-safe reason (it reaches the job's message).
+#[async_trait]
+pub trait ReferenceFetcher: Send + Sync {
+    async fn fetch(&self, url: &str) -> Result<Bytes, String>;
+}
+
+/// What a generator works from.
+pub struct GenerationInput<'a> {
+    pub brief: &'a CreativeBrief,
+    /// Decoded references, in request order.
+    pub references: &'a [RgbaImage],
+    pub colours: Colours,
+    pub output: OutputApplied,
+    pub thinking_intensity: ThinkingIntensity,
+}
+
+/// A generator's output: pixels (the template renderer, already at the exact size) or an
+/// encoded image from a hosted provider (post-processed to the exact size and format).
+pub enum Generated {
+    Pixels(RgbaImage),
+    Encoded(Bytes),
+}
+
+/// The generation seam: the offline template renderer or a hosted provider.
+#[async_trait]
+pub trait ImageGenerator: Send + Sync {
+    /// Recorded as the job's `provider`.
+    fn name(&self) -> &'static str;
+    async fn generate(&self, input: &GenerationInput<'_>) -> Result<Generated, GenerateError>;
 }

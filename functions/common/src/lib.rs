@@ -14,6 +14,8 @@ use adgen::service::submit::{SubmitService, SubmitSettings};
 use bytes::Bytes;
 use lambda_http::Body;
 
+pub mod generate;
+
 /// The region used when the environment names none (Lambda always sets `AWS_REGION`).
 const REGION_FALLBACK: &str = "us-east-1";
 

@@ -89,6 +89,20 @@ pub enum FailureCode {
     InternalStepFailed,
 }
 
+impl FailureCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCode::ReferenceInputInvalid => "reference_input_invalid",
+            FailureCode::BrandNotFound => "brand_not_found",
+            FailureCode::GenerationBlocked => "generation_blocked",
+            FailureCode::GenerationEmpty => "generation_empty",
+            FailureCode::ProviderUnavailable => "provider_unavailable",
+            FailureCode::BudgetExceeded => "budget_exceeded",
+            FailureCode::InternalStepFailed => "internal_step_failed",
+        }
+    }
+}
+
 /// Where the worker finds a reference image: a client URL (fetched under the SSRF rules)
 /// or an inline image the submission staged in the blob store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ pub use sqs::SqsQueue;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-use crate::config::{CommonConfig, JobsConfig, SubmitConfig};
+use crate::config::{CommonConfig, GenerateConfig, JobsConfig, SubmitConfig};
 use crate::ports::PortError;
 
 /// The shared SDK configuration: region, credentials and retry settings from the usual AWS
@@ -91,6 +91,16 @@ impl From<&JobsConfig> for Endpoints {
             dynamodb: config.common.dynamodb_endpoint.clone(),
             s3: config.links.s3_endpoint.clone(),
             ..Self::default()
+        }
+    }
+}
+
+impl From<&GenerateConfig> for Endpoints {
+    fn from(config: &GenerateConfig) -> Self {
+        Self {
+            dynamodb: config.common.dynamodb_endpoint.clone(),
+            sqs: config.sqs_endpoint.clone(),
+            s3: config.s3_endpoint.clone(),
         }
     }
 }

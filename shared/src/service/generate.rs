@@ -1,0 +1,457 @@
+//! Processing a queued job (spec §4, §6): claim with a lease, load references, resolve the
+//! brand, compile the brief, generate, post-process to the exact size and format, store, and
+//! finish — every change conditional on the lease, so a duplicate delivery does no work and a
+//! crashed worker's job is taken over once its lease expires.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use uuid::Uuid;
+
+use crate::brief::{self, BrandIdentity, ReferenceSummary};
+use crate::jobs::output::OutputApplied;
+use crate::jobs::{FailureCode, Job, JobLease, JobStatus, Phase, ReferenceSource, StepTiming};
+use crate::ports::{
+    BlobStore, BrandStore, Claim, Clock, GenerateError, Generated, GenerationInput, ImageGenerator,
+    JobMessage, JobStore, PortError, ReferenceFetcher,
+};
+use crate::render::{self, Colours, DecodeLimits, RgbaImage};
+
+/// What the caller does with the message that carried the job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Done with it (completed, failed for good, duplicate, or nothing to do): delete it.
+    Acknowledge,
+    /// A transient failure: leave it for redelivery.
+    Retry,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerSettings {
+    /// How long a claim holds; longer than one attempt can take.
+    pub lease_seconds: i64,
+    /// Deliveries after which a transient failure fails the job instead of retrying.
+    pub max_receives: u32,
+    /// Reference decoding limits (dimension and allocation caps).
+    pub decode_limits: DecodeLimits,
+}
+
+pub struct Worker {
+    pub jobs: Arc<dyn JobStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub brands: Arc<dyn BrandStore>,
+    pub fetcher: Arc<dyn ReferenceFetcher>,
+    pub generator: Arc<dyn ImageGenerator>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: WorkerSettings,
+}
+
+/// Why an attempt stopped before completing.
+enum Stop {
+    /// Fail the job with this code and client-safe message.
+    Fail(FailureCode, String),
+    /// Try again later (unless this was the last delivery).
+    Transient(String),
+    /// The lease was lost to another worker: it owns the job now.
+    LeaseLost,
+}
+
+impl From<PortError> for Stop {
+    fn from(e: PortError) -> Self {
+        Stop::Transient(e.to_string())
+    }
+}
+
+/// The job being worked on, with its lease and the clock of the current step.
+struct Attempt<'a> {
+    worker: &'a Worker,
+    job: Job,
+    owner: String,
+    step_started: Instant,
+}
+
+impl Attempt<'_> {
+    /// Records the end of the current step and moves to `next`, with one conditional write.
+    async fn enter(&mut self, next: Phase) -> Result<(), Stop> {
+        self.close_step();
+        self.job.payload.phase = next;
+        self.save().await
+    }
+
+    fn close_step(&mut self) {
+        let millis = self.step_started.elapsed().as_millis() as u64;
+        let phase = self.job.payload.phase;
+        self.job
+            .diagnostics
+            .steps
+            .push(StepTiming { phase, millis });
+        self.step_started = Instant::now();
+    }
+
+    async fn save(&mut self) -> Result<(), Stop> {
+        self.job.updated_at = self.worker.clock.now();
+        if self.worker.jobs.save_leased(&self.job, &self.owner).await? {
+            Ok(())
+        } else {
+            Err(Stop::LeaseLost)
+        }
+    }
+}
+
+impl Worker {
+    /// Handles one delivery of `message`; `receive_count` is the delivery's number (1-based).
+    pub async fn process(&self, message: JobMessage, receive_count: u32) -> Disposition {
+        let owner = Uuid::new_v4().to_string();
+        let now = self.clock.now();
+        let claim = self
+            .jobs
+            .claim(
+                message.job_id,
+                &owner,
+                now,
+                now + self.settings.lease_seconds,
+            )
+            .await;
+        let job = match claim {
+            Ok(Claim::Claimed(job)) => *job,
+            Ok(Claim::HeldByOther | Claim::Finished | Claim::Missing) => {
+                tracing::info!(job_id = %message.job_id, "nothing to do for this delivery");
+                return Disposition::Acknowledge;
+            }
+            Err(e) => {
+                tracing::warn!(job_id = %message.job_id, error = %e, "claim failed");
+                return Disposition::Retry;
+            }
+        };
+        if job.org_id != message.org_id {
+            tracing::error!(job_id = %job.id, "message names another organisation; ignored");
+            return Disposition::Acknowledge;
+        }
+        let final_delivery = receive_count >= self.settings.max_receives;
+        let mut attempt = Attempt {
+            worker: self,
+            job,
+            owner,
+            step_started: Instant::now(),
+        };
+        match self.run(&mut attempt).await {
+            Ok(()) => Disposition::Acknowledge,
+            Err(Stop::LeaseLost) => {
+                tracing::warn!(job_id = %attempt.job.id, "lease lost; the new holder finishes the job");
+                Disposition::Acknowledge
+            }
+            Err(Stop::Fail(code, message)) => self.fail(&mut attempt, code, message).await,
+            Err(Stop::Transient(cause)) if final_delivery => {
+                tracing::error!(job_id = %attempt.job.id, %cause, "transient failure on the last delivery");
+                let code = if attempt.job.payload.phase == Phase::Generating {
+                    FailureCode::ProviderUnavailable
+                } else {
+                    FailureCode::InternalStepFailed
+                };
+                self.fail(&mut attempt, code, failure_message(code).to_owned())
+                    .await
+            }
+            Err(Stop::Transient(cause)) => {
+                tracing::warn!(job_id = %attempt.job.id, %cause, receive_count, "transient failure; will retry");
+                self.release(&mut attempt).await;
+                Disposition::Retry
+            }
+        }
+    }
+
+    async fn run(&self, attempt: &mut Attempt<'_>) -> Result<(), Stop> {
+        attempt.enter(Phase::LoadingReferences).await?;
+        let work = attempt.job.work.clone();
+        let output = work.output.apply(&work.prompt);
+        let references = self.load_references(&work.references, &output).await?;
+        let brand = self.resolve_brand(&attempt.job).await?;
+
+        attempt.enter(Phase::CompilingBrief).await?;
+        let summaries: Vec<ReferenceSummary> = references
+            .iter()
+            .map(|r| ReferenceSummary {
+                width: r.width(),
+                height: r.height(),
+            })
+            .collect();
+        let creative = brief::compile(&work.prompt, brand.as_ref(), &output, &summaries);
+        attempt.job.diagnostics.brief = Some(creative.text.clone());
+        attempt.job.diagnostics.provider = Some(self.generator.name().to_owned());
+        attempt.job.payload.output_applied = Some(output);
+
+        attempt.enter(Phase::Generating).await?;
+        let colours = colours(brand.as_ref(), &references);
+        let generated = self
+            .generator
+            .generate(&GenerationInput {
+                brief: &creative,
+                references: &references,
+                colours,
+                output,
+                thinking_intensity: work.output.thinking_intensity(),
+            })
+            .await
+            .map_err(generation_stop)?;
+
+        attempt.enter(Phase::PostProcessing).await?;
+        let bytes = self.post_process(generated, &output)?;
+
+        attempt.enter(Phase::Storing).await?;
+        let key = attempt
+            .job
+            .result_key()
+            .ok_or_else(|| Stop::Transient("output not recorded".into()))?;
+        self.blobs
+            .put(&key, bytes, output.format.content_type())
+            .await?;
+
+        attempt.close_step();
+        let job = &mut attempt.job;
+        job.status = JobStatus::Completed;
+        job.payload.phase = Phase::Completed;
+        job.payload.provider = Some(self.generator.name().to_owned());
+        job.result_url = Some(format!("ads/{}", job.id));
+        job.lease = None;
+        attempt.save().await?;
+        tracing::info!(job_id = %attempt.job.id, "job completed");
+        Ok(())
+    }
+
+    /// Fetches and decodes every reference, shrunk while decoding to what the output can use.
+    async fn load_references(
+        &self,
+        sources: &[ReferenceSource],
+        output: &OutputApplied,
+    ) -> Result<Vec<RgbaImage>, Stop> {
+        let mut images = Vec::with_capacity(sources.len());
+        for (index, source) in sources.iter().enumerate() {
+            let invalid = |why: &str| {
+                Stop::Fail(
+                    FailureCode::ReferenceInputInvalid,
+                    format!("reference_images[{index}] {why}"),
+                )
+            };
+            let bytes: Bytes = match source {
+                ReferenceSource::Staged { key } => match self.blobs.get(key).await? {
+                    Some(blob) => blob.bytes,
+                    None => return Err(invalid("is no longer available; submit the job again")),
+                },
+                ReferenceSource::Url { url } => self
+                    .fetcher
+                    .fetch(url)
+                    .await
+                    .map_err(|reason| invalid(&format!("could not be fetched: {reason}")))?,
+            };
+            let decoded = cpu_bound(|| {
+                render::decode_scaled(
+                    &bytes,
+                    self.settings.decode_limits,
+                    output.width,
+                    output.height,
+                )
+            })
+            .map_err(|e| invalid(&format!("could not be decoded within the limits ({e})")))?;
+            images.push(decoded.image);
+        }
+        Ok(images)
+    }
+
+    async fn resolve_brand(&self, job: &Job) -> Result<Option<BrandIdentity>, Stop> {
+        if let Some(brand_id) = job.work.brand_id {
+            return match self.brands.get(job.org_id, brand_id).await? {
+                Some(brand) => Ok(Some(BrandIdentity::from_dna(
+                    Some(&brand.name),
+                    &brand.brand_dna,
+                ))),
+                None => Err(Stop::Fail(
+                    FailureCode::BrandNotFound,
+                    failure_message(FailureCode::BrandNotFound).into(),
+                )),
+            };
+        }
+        Ok(job
+            .work
+            .brand_identity
+            .as_ref()
+            .map(|dna| BrandIdentity::from_dna(None, dna)))
+    }
+
+    /// The generator's output at exactly the applied size, encoded in the applied format.
+    fn post_process(&self, generated: Generated, output: &OutputApplied) -> Result<Bytes, Stop> {
+        let internal = |e: render::RenderError| {
+            tracing::error!(error = %e, "post-processing failed");
+            Stop::Fail(
+                FailureCode::InternalStepFailed,
+                failure_message(FailureCode::InternalStepFailed).into(),
+            )
+        };
+        let pixels = match generated {
+            Generated::Pixels(image) => image,
+            Generated::Encoded(bytes) => {
+                cpu_bound(|| render::decode(&bytes, self.settings.decode_limits))
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "provider image not decodable");
+                        Stop::Fail(
+                            FailureCode::GenerationEmpty,
+                            failure_message(FailureCode::GenerationEmpty).into(),
+                        )
+                    })?
+                    .image
+            }
+        };
+        cpu_bound(|| {
+            let exact = if pixels.width() == output.width && pixels.height() == output.height {
+                pixels
+            } else {
+                render::cover(&pixels, output.width, output.height)
+            };
+            render::encode(&exact, output.format)
+        })
+        .map(Bytes::from)
+        .map_err(internal)
+    }
+
+    async fn fail(
+        &self,
+        attempt: &mut Attempt<'_>,
+        code: FailureCode,
+        message: String,
+    ) -> Disposition {
+        attempt.close_step();
+        let job = &mut attempt.job;
+        tracing::info!(job_id = %job.id, ?code, %message, "job failed");
+        job.status = JobStatus::Failed;
+        job.payload.phase = Phase::Failed;
+        job.payload.failure_code = Some(code);
+        job.error_log = Some(format!("{}: {message}", code.as_str()));
+        job.payload.message = Some(message);
+        job.lease = None;
+        match attempt.save().await {
+            Ok(()) | Err(Stop::LeaseLost) => Disposition::Acknowledge,
+            Err(_) => Disposition::Retry,
+        }
+    }
+
+    /// Gives the lease back at once so the redelivery can claim without waiting it out.
+    async fn release(&self, attempt: &mut Attempt<'_>) {
+        let now = self.clock.now();
+        attempt.job.lease = Some(JobLease {
+            owner: attempt.owner.clone(),
+            until: now,
+        });
+        if let Err(Stop::Transient(cause)) = attempt.save().await {
+            tracing::warn!(job_id = %attempt.job.id, %cause, "lease not released; it expires by itself");
+        }
+    }
+}
+
+/// Runs pixel work without stalling the runtime's other tasks where the runtime allows it
+/// (multi-threaded); on a single-threaded runtime it simply runs.
+pub fn cpu_bound<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
+fn generation_stop(e: GenerateError) -> Stop {
+    match e {
+        GenerateError::Blocked(reason) => Stop::Fail(
+            FailureCode::GenerationBlocked,
+            format!("the image provider declined the request: {reason}"),
+        ),
+        GenerateError::Empty => Stop::Fail(
+            FailureCode::GenerationEmpty,
+            failure_message(FailureCode::GenerationEmpty).into(),
+        ),
+        GenerateError::Unavailable(cause) => Stop::Transient(cause),
+        GenerateError::Rejected(cause) => {
+            tracing::error!(%cause, "provider rejected the request");
+            Stop::Fail(
+                FailureCode::InternalStepFailed,
+                failure_message(FailureCode::InternalStepFailed).into(),
+            )
+        }
+    }
+}
+
+/// Brand colours when the brand has them, else a palette from the references.
+fn colours(brand: Option<&BrandIdentity>, references: &[RgbaImage]) -> Colours {
+    let derived = render::palette_from_references(references);
+    match brand {
+        Some(b) if b.background.is_some() || b.accent.is_some() || !b.palette.is_empty() => {
+            Colours {
+                background: b
+                    .background
+                    .or(b.palette.first().copied())
+                    .unwrap_or(derived.background),
+                accent: b
+                    .accent
+                    .or(b.palette.get(1).copied())
+                    .unwrap_or(derived.accent),
+                // The template keeps text legible on whatever ground it lands on.
+                text: derived.text,
+            }
+        }
+        _ => derived,
+    }
+}
+
+/// The client-safe message of a failure whose details stay in the logs.
+pub fn failure_message(code: FailureCode) -> &'static str {
+    match code {
+        FailureCode::ReferenceInputInvalid => "a reference image could not be used",
+        FailureCode::BrandNotFound => "the brand no longer exists in your organisation",
+        FailureCode::GenerationBlocked => "the image provider declined the request",
+        FailureCode::GenerationEmpty => "the image provider returned no usable image",
+        FailureCode::ProviderUnavailable => {
+            "the image provider was unavailable; submit the job again later"
+        }
+        FailureCode::BudgetExceeded => "the generation budget was exceeded",
+        FailureCode::InternalStepFailed => "an internal step failed; submit the job again",
+    }
+}
+
+/// One queued message as delivered: an identifier to report it by, its body, its delivery count.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: String,
+    pub body: String,
+    pub receive_count: u32,
+}
+
+/// Processes a batch concurrently and returns the ids of the deliveries to leave for
+/// redelivery. Work still running `report_margin` before `deadline` is abandoned and reported
+/// (its lease expires and the redelivery takes the job over), so the answer always goes out.
+pub async fn process_batch(
+    worker: &Worker,
+    deliveries: Vec<Delivery>,
+    deadline: tokio::time::Instant,
+) -> Vec<String> {
+    let work = deliveries.into_iter().map(|delivery| async move {
+        let disposition = match serde_json::from_str::<JobMessage>(&delivery.body) {
+            Ok(message) => {
+                match tokio::time::timeout_at(deadline, worker.process(message, delivery.receive_count)).await {
+                    Ok(disposition) => disposition,
+                    Err(_) => {
+                        tracing::warn!(job_id = %message.job_id, "deadline reached; leaving the message for redelivery");
+                        Disposition::Retry
+                    }
+                }
+            }
+            Err(e) => {
+                // A message we cannot read can never succeed: drop it rather than poison the queue.
+                tracing::error!(id = %delivery.id, error = %e, "unreadable queue message dropped");
+                Disposition::Acknowledge
+            }
+        };
+        (delivery.id, disposition)
+    });
+    futures_util::future::join_all(work)
+        .await
+        .into_iter()
+        .filter(|(_, d)| *d == Disposition::Retry)
+        .map(|(id, _)| id)
+        .collect()
+}

@@ -1,0 +1,409 @@
+//! The generation worker on every adapter set: a queued job becomes exactly one stored image;
+//! duplicates, crashes, poison messages and provider failures all end in a terminal state.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use adgen::api::reference::samples;
+use adgen::generators::TemplateGenerator;
+use adgen::jobs::{FailureCode, Job, JobStatus, Phase};
+use adgen::ports::{Claim, Clock, GenerateError, JobMessage};
+use adgen::render::DecodeLimits;
+use adgen::service::generate::{Delivery, Disposition, process_batch};
+use adgen_tests::{
+    Backend, FailingGenerator, Kind, ManualClock, StaticFetcher, http_get, on_every_backend,
+    request,
+};
+use base64::Engine;
+use serde_json::json;
+use uuid::Uuid;
+
+const NOW: i64 = 1_764_100_000;
+
+on_every_backend!(
+    a_queued_job_becomes_one_image_of_the_applied_size_and_format,
+    duplicate_deliveries_do_no_work,
+    a_crashed_workers_job_is_taken_over_after_its_lease,
+    transient_failures_retry_then_fail_on_the_last_delivery,
+    refusals_and_empty_answers_fail_at_once,
+    unusable_references_fail_naming_the_image,
+    a_batch_reports_only_what_must_come_back,
+);
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Submits through the API and returns the job's message.
+async fn submit(b: &Backend, clock: &Arc<ManualClock>, body: serde_json::Value) -> JobMessage {
+    let app = b.app(clock.clone());
+    let (key, org) = b.new_key().await;
+    let response = app
+        .api
+        .handle(request(
+            "POST",
+            "/api/v1/images/generations",
+            Some(&key),
+            None,
+            &body.to_string(),
+        ))
+        .await;
+    assert_eq!(response.status().as_u16(), 202, "{:?}", response.body());
+    let json: serde_json::Value = serde_json::from_slice(response.body()).expect("json");
+    let job_id = Uuid::try_parse(json["data"]["job_id"].as_str().expect("job id")).expect("uuid");
+    b.drain_messages().await;
+    JobMessage {
+        job_id,
+        org_id: org,
+    }
+}
+
+fn no_fetch() -> Arc<StaticFetcher> {
+    Arc::new(StaticFetcher(Vec::new()))
+}
+
+async fn job(b: &Backend, id: Uuid) -> Job {
+    b.jobs.get(id).await.expect("get").expect("job exists")
+}
+
+async fn a_queued_job_becomes_one_image_of_the_applied_size_and_format(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    let photo = samples::png(64, 48);
+    let message = submit(&b, &clock, json!({
+        "prompt": "Spring poster for a flower shop. CTA: Visit today",
+        "reference_images": [b64(&photo), "https://cdn.example.com/tulips.png"],
+        "brand_identity_json": {"primary_background_hex": "#1D3557", "primary_accent_hex": "#E63946", "core_slogan": "Fresh daily"},
+        "output": {"resolution": "512", "format": "webp"}
+    }))
+    .await;
+    let fetcher = Arc::new(StaticFetcher(vec![(
+        "https://cdn.example.com/tulips.png".into(),
+        Ok(samples::png(40, 40).into()),
+    )]));
+    let worker = b.worker(
+        clock.clone(),
+        Arc::new(TemplateGenerator),
+        fetcher,
+        DecodeLimits::default(),
+    );
+    assert_eq!(worker.process(message, 1).await, Disposition::Acknowledge);
+
+    let done = job(&b, message.job_id).await;
+    assert_eq!(done.status, JobStatus::Completed, "{:?}", done.payload);
+    assert_eq!(done.payload.phase, Phase::Completed);
+    assert_eq!(done.payload.provider.as_deref(), Some("template"));
+    assert_eq!(done.result_url, Some(format!("ads/{}", message.job_id)));
+    assert_eq!(done.lease, None);
+    let applied = done.payload.output_applied.expect("output_applied");
+    assert_eq!(
+        (applied.width, applied.height, applied.format.as_str()),
+        (448, 592, "webp"),
+        "3:4 from 'poster' at 512"
+    );
+    let phases: Vec<Phase> = done.diagnostics.steps.iter().map(|s| s.phase).collect();
+    assert_eq!(
+        phases,
+        [
+            Phase::Queued,
+            Phase::LoadingReferences,
+            Phase::CompilingBrief,
+            Phase::Generating,
+            Phase::PostProcessing,
+            Phase::Storing
+        ]
+    );
+    let brief = done.diagnostics.brief.as_deref().expect("brief kept");
+    assert!(
+        brief.contains("#1D3557") && brief.contains("Visit today"),
+        "{brief}"
+    );
+
+    let key = done.result_key().expect("key");
+    let blob = b.blobs.get(&key).await.expect("get").expect("image stored");
+    assert_eq!(blob.content_type, "image/webp");
+    let image = image::load_from_memory(&blob.bytes).expect("a valid image");
+    assert_eq!((image.width(), image.height()), (448, 592));
+    assert_eq!(
+        image::guess_format(&blob.bytes).expect("format"),
+        image::ImageFormat::WebP
+    );
+
+    // The client's view: a URL minted for this read that downloads that very image.
+    let app = b.app(clock.clone());
+    let (key_text, _) = b.new_key().await;
+    let other = app
+        .api
+        .handle(request(
+            "GET",
+            &format!("/api/v1/jobs/{}", message.job_id),
+            Some(&key_text),
+            None,
+            "",
+        ))
+        .await;
+    assert_eq!(
+        other.status().as_u16(),
+        404,
+        "another organisation sees nothing"
+    );
+    if b.kind == Kind::Aws {
+        let url = b.links.url(&key).await.expect("presign");
+        let (status, headers, body) = http_get(&url).await;
+        assert_eq!(status, 200);
+        assert!(
+            headers
+                .iter()
+                .any(|(k, v)| k == "content-type" && v == "image/webp"),
+            "{headers:?}"
+        );
+        assert_eq!(body, blob.bytes.to_vec());
+    }
+}
+
+async fn duplicate_deliveries_do_no_work(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    let message = submit(
+        &b,
+        &clock,
+        json!({"prompt": "Sale", "output": {"resolution": "512"}}),
+    )
+    .await;
+    let generator = Arc::new(TemplateGenerator);
+    let worker = Arc::new(b.worker(
+        clock.clone(),
+        generator,
+        no_fetch(),
+        DecodeLimits::default(),
+    ));
+    let (a, c) = tokio::join!(worker.process(message, 1), worker.process(message, 1));
+    assert_eq!((a, c), (Disposition::Acknowledge, Disposition::Acknowledge));
+    let first = job(&b, message.job_id).await;
+    assert_eq!(first.status, JobStatus::Completed);
+    assert_eq!(first.claims, 1, "one of the two copies did the work");
+    clock.advance(10);
+    assert_eq!(worker.process(message, 2).await, Disposition::Acknowledge);
+    assert_eq!(
+        job(&b, message.job_id).await,
+        first,
+        "a finished job is never reprocessed"
+    );
+}
+
+async fn a_crashed_workers_job_is_taken_over_after_its_lease(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    let message = submit(
+        &b,
+        &clock,
+        json!({"prompt": "Sale", "output": {"resolution": "512"}}),
+    )
+    .await;
+    let Claim::Claimed(_) = b
+        .jobs
+        .claim(message.job_id, "crashed", NOW, NOW + 300)
+        .await
+        .expect("claim")
+    else {
+        panic!("claimable");
+    };
+    let worker = b.worker(
+        clock.clone(),
+        Arc::new(TemplateGenerator),
+        no_fetch(),
+        DecodeLimits::default(),
+    );
+    assert_eq!(
+        worker.process(message, 2).await,
+        Disposition::Acknowledge,
+        "the live lease is respected"
+    );
+    assert_eq!(job(&b, message.job_id).await.status, JobStatus::Processing);
+    clock.advance(300);
+    assert_eq!(worker.process(message, 3).await, Disposition::Acknowledge);
+    let done = job(&b, message.job_id).await;
+    assert_eq!((done.status, done.claims), (JobStatus::Completed, 2));
+    assert!(
+        b.blobs
+            .get(&done.result_key().expect("key"))
+            .await
+            .expect("get")
+            .is_some()
+    );
+}
+
+async fn transient_failures_retry_then_fail_on_the_last_delivery(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    let message = submit(&b, &clock, json!({"prompt": "Sale"})).await;
+    let generator =
+        FailingGenerator::new(|| GenerateError::Unavailable("503 from provider".into()));
+    let worker = b.worker(
+        clock.clone(),
+        generator.clone(),
+        no_fetch(),
+        DecodeLimits::default(),
+    );
+    for receive in 1..=4 {
+        assert_eq!(
+            worker.process(message, receive).await,
+            Disposition::Retry,
+            "delivery {receive}"
+        );
+        let waiting = job(&b, message.job_id).await;
+        assert_eq!(waiting.status, JobStatus::Processing);
+        assert!(
+            waiting
+                .lease
+                .as_ref()
+                .is_some_and(|l| l.until <= clock.now()),
+            "lease released for the redelivery"
+        );
+    }
+    assert_eq!(
+        worker.process(message, 5).await,
+        Disposition::Acknowledge,
+        "poison: the last delivery ends it"
+    );
+    let failed = job(&b, message.job_id).await;
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert_eq!(failed.payload.phase, Phase::Failed);
+    assert_eq!(
+        failed.payload.failure_code,
+        Some(FailureCode::ProviderUnavailable)
+    );
+    let log = failed.error_log.expect("error_log");
+    assert!(
+        log.starts_with("provider_unavailable: ") && !log.contains("503"),
+        "no internal detail: {log}"
+    );
+    assert_eq!(generator.calls.load(Ordering::SeqCst), 5);
+}
+
+async fn refusals_and_empty_answers_fail_at_once(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    for (error, code) in [
+        (
+            (|| GenerateError::Blocked("the prompt was flagged".into())) as fn() -> GenerateError,
+            FailureCode::GenerationBlocked,
+        ),
+        (|| GenerateError::Empty, FailureCode::GenerationEmpty),
+        (
+            || GenerateError::Rejected("model_not_found".into()),
+            FailureCode::InternalStepFailed,
+        ),
+    ] {
+        let message = submit(&b, &clock, json!({"prompt": "Sale"})).await;
+        let worker = b.worker(
+            clock.clone(),
+            FailingGenerator::new(error),
+            no_fetch(),
+            DecodeLimits::default(),
+        );
+        assert_eq!(worker.process(message, 1).await, Disposition::Acknowledge);
+        let failed = job(&b, message.job_id).await;
+        assert_eq!(
+            (failed.status, failed.payload.failure_code),
+            (JobStatus::Failed, Some(code))
+        );
+        let message_text = failed.payload.message.expect("message");
+        assert!(!message_text.contains("model_not_found"), "{message_text}");
+    }
+}
+
+async fn unusable_references_fail_naming_the_image(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    let cases = [
+        (
+            "https://cdn.example.com/missing.png",
+            "reference_images[1] could not be fetched",
+        ),
+        (
+            "https://cdn.example.com/bomb.png",
+            "reference_images[1] could not be decoded within the limits",
+        ),
+    ];
+    // 3000 × 3000 grey: 9 MB of pixels in the file, 36 MB once decoded, over a 16 MiB budget.
+    let bomb = samples::png(3000, 3000);
+    for (url, expected) in cases {
+        let message = submit(
+            &b,
+            &clock,
+            json!({"prompt": "Sale", "reference_images": [b64(&samples::png(8, 8)), url]}),
+        )
+        .await;
+        let fetcher = Arc::new(StaticFetcher(vec![(
+            "https://cdn.example.com/bomb.png".into(),
+            Ok(bomb.clone().into()),
+        )]));
+        let limits = DecodeLimits {
+            max_alloc: 16 * 1024 * 1024,
+            ..DecodeLimits::default()
+        };
+        let worker = b.worker(clock.clone(), Arc::new(TemplateGenerator), fetcher, limits);
+        assert_eq!(worker.process(message, 1).await, Disposition::Acknowledge);
+        let failed = job(&b, message.job_id).await;
+        assert_eq!(
+            failed.payload.failure_code,
+            Some(FailureCode::ReferenceInputInvalid)
+        );
+        let text = failed.payload.message.expect("message");
+        assert!(text.starts_with(expected), "{text}");
+    }
+}
+
+async fn a_batch_reports_only_what_must_come_back(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    let ok = submit(
+        &b,
+        &clock,
+        json!({"prompt": "Sale", "output": {"resolution": "512"}}),
+    )
+    .await;
+    let worker = b.worker(
+        clock.clone(),
+        Arc::new(TemplateGenerator),
+        no_fetch(),
+        DecodeLimits::default(),
+    );
+    let deliveries = vec![
+        Delivery {
+            id: "m-ok".into(),
+            body: serde_json::to_string(&ok).expect("json"),
+            receive_count: 1,
+        },
+        Delivery {
+            id: "m-garbage".into(),
+            body: "not json".into(),
+            receive_count: 1,
+        },
+        Delivery {
+            id: "m-unknown".into(),
+            body: serde_json::to_string(&JobMessage {
+                job_id: Uuid::new_v4(),
+                org_id: ok.org_id,
+            })
+            .expect("json"),
+            receive_count: 1,
+        },
+    ];
+    let retry = process_batch(
+        &worker,
+        deliveries,
+        tokio::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await;
+    assert!(retry.is_empty(), "{retry:?}");
+    assert_eq!(job(&b, ok.job_id).await.status, JobStatus::Completed);
+
+    let slow = submit(&b, &clock, json!({"prompt": "Sale"})).await;
+    let deadline_passed = tokio::time::Instant::now();
+    let retry = process_batch(
+        &worker,
+        vec![Delivery {
+            id: "m-late".into(),
+            body: serde_json::to_string(&slow).expect("json"),
+            receive_count: 1,
+        }],
+        deadline_passed,
+    )
+    .await;
+    assert_eq!(retry, ["m-late"], "work cut off by the deadline comes back");
+}
