@@ -33,8 +33,8 @@ impl GenerateFunction {
             config.common.table.clone(),
         ));
         let clock = Arc::new(SystemClock);
-        Ok(Self {
-            worker: Worker {
+        Ok(Self::with(
+            Worker {
                 jobs: store.clone(),
                 blobs: Arc::new(S3Blobs::new(clients.s3, config.bucket.clone())),
                 brands: store.clone(),
@@ -47,13 +47,17 @@ impl GenerateFunction {
                     decode_limits: DecodeLimits::default(),
                 },
             },
-            sweeper: Sweeper {
+            Sweeper {
                 jobs: store,
                 queue: Arc::new(SqsQueue::new(clients.sqs, config.queue_url.clone())),
                 clock,
                 settings: SweepSettings::default(),
             },
-        })
+        ))
+    }
+
+    pub fn with(worker: Worker, sweeper: Sweeper) -> Self {
+        Self { worker, sweeper }
     }
 
     /// One invocation: an SQS batch (`Records`) or an EventBridge scheduled event.

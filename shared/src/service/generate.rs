@@ -431,6 +431,8 @@ pub async fn process_batch(
 ) -> Vec<String> {
     let work = deliveries.into_iter().map(|delivery| async move {
         let disposition = match serde_json::from_str::<JobMessage>(&delivery.body) {
+            // Too late to start: returned untouched, for the next invocation.
+            Ok(_) if tokio::time::Instant::now() >= deadline => Disposition::Retry,
             Ok(message) => {
                 match tokio::time::timeout_at(deadline, worker.process(message, delivery.receive_count)).await {
                     Ok(disposition) => disposition,
