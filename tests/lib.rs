@@ -13,12 +13,12 @@ use adgen::api::{Api, HttpRequest};
 use adgen::auth::{Authenticator, mint_key};
 use adgen::ports::{
     ApiKeyStore, BlobStore, BrandStore, Clock, IdempotencyStore, ImageLinks, JobMessage, JobStore,
-    PortError, Queue,
+    JobWatcher, PortError, Queue,
 };
 use adgen::ports::{GenerateError, Generated, GenerationInput, ImageGenerator, ReferenceFetcher};
 use adgen::render::DecodeLimits;
 use adgen::service::generate::{Worker, WorkerSettings};
-use adgen::service::jobs::JobsService;
+use adgen::service::jobs::{JobsService, PollingWatcher};
 use adgen::service::submit::{SubmitService, SubmitSettings};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -44,6 +44,7 @@ pub struct Backend {
     pub queue: Arc<dyn Queue>,
     pub blobs: Arc<dyn BlobStore>,
     pub links: Arc<dyn ImageLinks>,
+    pub watcher: Arc<dyn JobWatcher>,
     drain: Drain,
     _folder: Option<TempFolder>,
 }
@@ -73,6 +74,7 @@ impl Backend {
             queue: set.queue.clone(),
             blobs: set.blobs.clone(),
             links: Arc::new(embedded::ServedFiles::new(EMBEDDED_FILES_BASE)),
+            watcher: set.store.clone(),
             drain: Drain::Embedded(set.queue),
             _folder: Some(folder),
         }
@@ -124,6 +126,7 @@ impl Backend {
                 Duration::from_secs(300),
                 None,
             )),
+            watcher: Arc::new(PollingWatcher::default()),
             drain: Drain::Sqs(sqs, queue_url),
             _folder: None,
         }
@@ -202,7 +205,9 @@ impl Backend {
         let jobs = Arc::new(JobsService {
             auth,
             jobs: self.jobs.clone(),
+            brands: self.brands.clone(),
             links: self.links.clone(),
+            watcher: self.watcher.clone(),
             clock,
         });
         App {

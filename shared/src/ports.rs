@@ -227,3 +227,15 @@ pub trait ImageGenerator: Send + Sync {
     fn name(&self) -> &'static str;
     async fn generate(&self, input: &GenerationInput<'_>) -> Result<Generated, GenerateError>;
 }
+
+/// Tells a long-poll when to look at a job again: on AWS after a paced delay (polling), in
+/// `adgen serve` when the store reports a write to the job (notification).
+pub trait JobWatcher: Send + Sync {
+    fn watch(&self, job_id: Uuid) -> Box<dyn JobWatch>;
+}
+
+#[async_trait]
+pub trait JobWatch: Send {
+    /// Returns when the job may have changed, or at `until`. `last` is the job as last read.
+    async fn changed(&mut self, last: &Job, until: tokio::time::Instant);
+}

@@ -2,26 +2,41 @@
 //! domain's plain HTTP types, and the AWS wiring, built once per cold start.
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use adgen::adapters::aws::{AwsClients, DynamoStore, Endpoints, S3Blobs, S3Links, SqsQueue};
-use adgen::api::{HttpRequest, HttpResponse};
+use adgen::api::{Deadline, HttpRequest, HttpResponse};
 use adgen::auth::Authenticator;
 use adgen::config::{JobsConfig, SubmitConfig};
 use adgen::idempotency::IdempotencyPolicy;
 use adgen::ports::SystemClock;
-use adgen::service::jobs::JobsService;
+use adgen::service::jobs::{JobsService, PollingWatcher};
 use adgen::service::submit::{SubmitService, SubmitSettings};
 use bytes::Bytes;
-use lambda_http::Body;
+use lambda_http::{Body, RequestExt};
 
 pub mod generate;
 
 /// The region used when the environment names none (Lambda always sets `AWS_REGION`).
 const REGION_FALLBACK: &str = "us-east-1";
 
-/// An API Gateway (HTTP API, payload 2.0) request as the domain's HTTP request.
+/// API Gateway (HTTP API) ends every integration at 30 s; answer with a margin before it.
+const API_GATEWAY_BUDGET: Duration = Duration::from_secs(29);
+/// Kept back from the invocation's deadline to send the answer.
+const ANSWER_MARGIN: Duration = Duration::from_secs(1);
+
+/// An API Gateway (HTTP API, payload 2.0) request as the domain's HTTP request, carrying the
+/// moment the handler must answer by (the earlier of API Gateway's and Lambda's limits).
 pub fn to_domain(event: lambda_http::Request) -> HttpRequest {
-    let (parts, body) = event.into_parts();
+    let lambda_left = event
+        .lambda_context_ref()
+        .and_then(|context| context.deadline().duration_since(SystemTime::now()).ok())
+        .map(|left| left.saturating_sub(ANSWER_MARGIN));
+    let budget = lambda_left.map_or(API_GATEWAY_BUDGET, |left| left.min(API_GATEWAY_BUDGET));
+    let (mut parts, body) = event.into_parts();
+    parts
+        .extensions
+        .insert(Deadline(tokio::time::Instant::now() + budget));
     let bytes = match body {
         Body::Empty => Bytes::new(),
         Body::Text(text) => Bytes::from(text),
@@ -84,7 +99,9 @@ pub async fn jobs_service(config: &JobsConfig) -> JobsService {
             store.clone(),
             config.common.api_key_cache_ttl,
         )),
-        jobs: store,
+        jobs: store.clone(),
+        brands: store,
+        watcher: Arc::new(PollingWatcher::default()),
         links: Arc::new(S3Links::new(
             S3Blobs::new(clients.s3, links.bucket.clone()),
             links.url_expiry,

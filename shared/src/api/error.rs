@@ -5,6 +5,7 @@ use http::{HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
 
 use super::RequestId;
+use crate::api::job_query::QueryError;
 use crate::auth::AuthError;
 use crate::idempotency::IdempotencyError;
 use crate::ports::PortError;
@@ -292,6 +293,12 @@ impl From<SubmitError> for ApiError {
             SubmitError::Idempotency(e) => e.into(),
             SubmitError::Dependency(e) => e.into(),
         }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError::invalid(e.code, vec![e.issue])
     }
 }
 

@@ -4,6 +4,8 @@
 
 pub mod error;
 pub mod generation;
+pub mod job_query;
+pub mod job_view;
 pub mod reference;
 
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use crate::UnixSeconds;
 use crate::idempotency::{self, StoredResponse};
 use crate::service::jobs::JobsService;
 use crate::service::submit::{SubmitError, SubmitOutcome, SubmitService};
+use job_query::JobQuery;
 
 pub type HttpRequest = http::Request<Bytes>;
 pub type HttpResponse = http::Response<Bytes>;
@@ -31,6 +34,11 @@ pub const ADS_GENERATE_PATH: &str = "/api/v1/ads/generate";
 pub const JOBS_PREFIX: &str = "/api/v1/jobs/";
 /// Both submission paths are one endpoint, with one idempotency key space.
 pub const GENERATIONS_ENDPOINT: &str = "images.generations";
+
+/// The latest moment a handler may still answer (a platform limit such as the Lambda
+/// deadline or API Gateway's 30 s), put in the request's extensions by the adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(pub tokio::time::Instant);
 
 /// `req_pi_<uuid v4>`: names one request in the envelope, the `X-Request-Id` header and logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,14 +204,16 @@ async fn get_job(
             .auth
             .authenticate(header_bytes(request.headers(), header::AUTHORIZATION))
             .await?;
-        let job = service.get(principal, id).await?;
+        let query = JobQuery::parse(request.uri().query())?;
+        let deadline = request.extensions().get::<Deadline>().map(|d| d.0);
+        let read = service.get(principal, id, &query, deadline).await?;
         Ok(success(
             StatusCode::OK,
             &request_id,
             "job",
-            job.status.as_str(),
+            read.job.status.as_str(),
             received_at,
-            &job.view(),
+            &job_view::render(&read, &query),
         ))
     }
     .await;

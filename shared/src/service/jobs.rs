@@ -1,12 +1,18 @@
-//! Reading jobs (spec §4), scoped to the caller's organisation.
+//! Reading jobs (spec §4), scoped to the caller's organisation: plain reads, long-polls that
+//! cost little, image URLs minted per read, and the expansions.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use async_trait::async_trait;
+use tokio::time::Instant;
 use uuid::Uuid;
 
+use crate::api::job_query::{Expansion, JobQuery};
 use crate::auth::{Authenticator, Principal};
-use crate::jobs::{Job, JobStatus};
-use crate::ports::{Clock, ImageLinks, JobStore, PortError};
+use crate::brand::Brand;
+use crate::jobs::{Job, JobStatus, Phase};
+use crate::ports::{BrandStore, Clock, ImageLinks, JobStore, JobWatch, JobWatcher, PortError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GetJobError {
@@ -19,25 +25,124 @@ pub enum GetJobError {
     Dependency(#[from] PortError),
 }
 
+/// The brand a job used, for `expand=brand`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobBrand {
+    Stored(Brand),
+    Inline(serde_json::Map<String, serde_json::Value>),
+}
+
+/// A job as read for a client: the record, with its image URL minted for this read.
+#[derive(Debug, Clone)]
+pub struct JobRead {
+    pub job: Job,
+    pub brand: Option<JobBrand>,
+}
+
 pub struct JobsService {
     pub auth: Arc<Authenticator>,
     pub jobs: Arc<dyn JobStore>,
+    pub brands: Arc<dyn BrandStore>,
     pub links: Arc<dyn ImageLinks>,
+    pub watcher: Arc<dyn JobWatcher>,
     pub clock: Arc<dyn Clock>,
 }
 
 impl JobsService {
-    pub async fn get(&self, principal: Principal, job_id: &str) -> Result<Job, GetJobError> {
+    /// Reads the job; with `query.wait`, waits until it is terminal, the wait ends, or
+    /// `deadline` (the platform's own limit) comes near — then answers with the current state.
+    pub async fn get(
+        &self,
+        principal: Principal,
+        job_id: &str,
+        query: &JobQuery,
+        deadline: Option<Instant>,
+    ) -> Result<JobRead, GetJobError> {
         let job_id = Uuid::try_parse(job_id).map_err(|_| GetJobError::InvalidJobId)?;
-        let mut job = match self.jobs.get(job_id).await? {
-            Some(job) if job.org_id == principal.org_id => job,
-            _ => return Err(GetJobError::NotFound),
-        };
+        // Watch before the first read, so a change right after it is not missed.
+        let mut watch = query.wait.map(|_| self.watcher.watch(job_id));
+        let mut job = self.read(principal, job_id).await?;
+        if let (Some(wait), Some(watch)) = (query.wait, watch.as_mut()) {
+            let until = deadline.map_or(Instant::now() + wait, |d| d.min(Instant::now() + wait));
+            while !job.status.is_terminal() && Instant::now() < until {
+                watch.changed(&job, until).await;
+                job = self.read(principal, job_id).await?;
+            }
+        }
         if job.status == JobStatus::Completed
             && let Some(key) = job.result_key()
         {
             job.payload.image_url = Some(self.links.url(&key).await?);
         }
-        Ok(job)
+        let brand = match query.expand.contains(&Expansion::Brand) {
+            true => self.brand_of(&job).await?,
+            false => None,
+        };
+        Ok(JobRead { job, brand })
+    }
+
+    async fn read(&self, principal: Principal, job_id: Uuid) -> Result<Job, GetJobError> {
+        match self.jobs.get(job_id).await? {
+            Some(job) if job.org_id == principal.org_id => Ok(job),
+            _ => Err(GetJobError::NotFound),
+        }
+    }
+
+    async fn brand_of(&self, job: &Job) -> Result<Option<JobBrand>, PortError> {
+        Ok(match (job.work.brand_id, &job.work.brand_identity) {
+            (Some(id), _) => self.brands.get(job.org_id, id).await?.map(JobBrand::Stored),
+            (None, Some(dna)) => Some(JobBrand::Inline(dna.clone())),
+            (None, None) => None,
+        })
+    }
+}
+
+/// Long-poll pacing by re-reading (AWS): quick while the job is about to finish or has just
+/// moved, backing off to `max` while it sits in a long phase, so a poll costs about one read a
+/// second once backed off.
+#[derive(Debug, Clone, Copy)]
+pub struct PollingWatcher {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for PollingWatcher {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        }
+    }
+}
+
+impl JobWatcher for PollingWatcher {
+    fn watch(&self, _job_id: Uuid) -> Box<dyn JobWatch> {
+        Box::new(Polling {
+            pacing: *self,
+            interval: self.initial,
+            last_phase: None,
+        })
+    }
+}
+
+struct Polling {
+    pacing: PollingWatcher,
+    interval: Duration,
+    last_phase: Option<Phase>,
+}
+
+#[async_trait]
+impl JobWatch for Polling {
+    async fn changed(&mut self, last: &Job, until: Instant) {
+        let phase = last.payload.phase;
+        // The last steps take well under a second: look often then; a phase change also
+        // says the job is moving.
+        let finishing = matches!(phase, Phase::PostProcessing | Phase::Storing);
+        if finishing || self.last_phase.is_some_and(|p| p != phase) {
+            self.interval = self.pacing.initial;
+        }
+        self.last_phase = Some(phase);
+        tokio::time::sleep_until(until.min(Instant::now() + self.interval)).await;
+        self.interval = (self.interval * 3 / 2).min(self.pacing.max);
     }
 }

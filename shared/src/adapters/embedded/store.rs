@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::{Db, unavailable};
@@ -11,16 +12,84 @@ use crate::brand::Brand;
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
 use crate::jobs::{Job, JobLease, JobStatus};
 use crate::ports::{
-    ApiKeyStore, BrandStore, Claim, CreateJob, IdempotencyStore, JobStore, PortError,
+    ApiKeyStore, BrandStore, Claim, CreateJob, IdempotencyStore, JobStore, JobWatch, JobWatcher,
+    PortError,
 };
 
 pub struct EmbeddedStore {
     db: Db,
+    /// The id of every job written, for long-polls waiting on it (`JobWatcher`).
+    job_writes: broadcast::Sender<Uuid>,
 }
 
 impl EmbeddedStore {
     pub(super) fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            job_writes: broadcast::channel(1024).0,
+        }
+    }
+
+    /// Runs `decide` on the stored job inside one immediate transaction, writes what it
+    /// returns and tells the watchers.
+    async fn rewrite_job<T: Send + 'static>(
+        &self,
+        job_id: Uuid,
+        decide: impl FnOnce(Option<Job>) -> (Option<Job>, T) + Send + 'static,
+    ) -> Result<T, PortError> {
+        let (written, answer) = self
+            .db
+            .run(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                let (write, answer) = decide(read_job(&tx, job_id)?);
+                let written = write.is_some();
+                if let Some(job) = write {
+                    write_job(&tx, &job)?;
+                    tx.commit().map_err(unavailable)?;
+                }
+                Ok((written, answer))
+            })
+            .await?;
+        if written {
+            // No receiver is fine: nobody is waiting on this job.
+            let _ = self.job_writes.send(job_id);
+        }
+        Ok(answer)
+    }
+}
+
+impl JobWatcher for EmbeddedStore {
+    fn watch(&self, job_id: Uuid) -> Box<dyn JobWatch> {
+        Box::new(WriteWatch {
+            job_id,
+            writes: self.job_writes.subscribe(),
+        })
+    }
+}
+
+/// Wakes a long-poll when its job is written.
+struct WriteWatch {
+    job_id: Uuid,
+    writes: broadcast::Receiver<Uuid>,
+}
+
+#[async_trait]
+impl JobWatch for WriteWatch {
+    async fn changed(&mut self, _last: &Job, until: tokio::time::Instant) {
+        let wait = async {
+            loop {
+                match self.writes.recv().await {
+                    Ok(id) if id == self.job_id => return,
+                    Ok(_) => continue,
+                    // Missed writes may include ours: look again.
+                    Err(broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+                }
+            }
+        };
+        let _ = tokio::time::timeout_at(until, wait).await;
     }
 }
 
@@ -156,31 +225,11 @@ fn lease_expired(job: &Job, now: UnixSeconds) -> bool {
     job.status == JobStatus::Processing && job.lease.as_ref().is_some_and(|l| l.until <= now)
 }
 
-/// Runs `decide` on the stored job inside one immediate transaction and writes what it returns.
-async fn rewrite_job<T: Send + 'static>(
-    db: &Db,
-    job_id: Uuid,
-    decide: impl FnOnce(Option<Job>) -> (Option<Job>, T) + Send + 'static,
-) -> Result<T, PortError> {
-    db.run(move |conn| {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(unavailable)?;
-        let (write, answer) = decide(read_job(&tx, job_id)?);
-        if let Some(job) = write {
-            write_job(&tx, &job)?;
-            tx.commit().map_err(unavailable)?;
-        }
-        Ok(answer)
-    })
-    .await
-}
-
 #[async_trait]
 impl JobStore for EmbeddedStore {
     async fn create(&self, job: &Job) -> Result<CreateJob, PortError> {
         let job = job.clone();
-        rewrite_job(&self.db, job.id, move |existing| match existing {
+        self.rewrite_job(job.id, move |existing| match existing {
             Some(existing) => (None, CreateJob::Exists(Box::new(existing))),
             None => (Some(job), CreateJob::Created),
         })
@@ -192,16 +241,24 @@ impl JobStore for EmbeddedStore {
     }
 
     async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError> {
-        self.db
-            .run(move |conn| {
-                conn.execute(
-                    "UPDATE jobs SET enqueued = 1, updated_at = ?2 WHERE id = ?1",
-                    params![job_id.to_string(), now],
-                )
-                .map(|_| ())
-                .map_err(unavailable)
-            })
-            .await
+        self.rewrite_job(job_id, move |stored| match stored {
+            Some(job) => (
+                Some(Job {
+                    enqueued: true,
+                    updated_at: now,
+                    ..job
+                }),
+                Ok(()),
+            ),
+            None => (
+                None,
+                Err(PortError::Corrupt(
+                    "job",
+                    format!("job {job_id} does not exist"),
+                )),
+            ),
+        })
+        .await?
     }
 
     async fn claim(
@@ -212,7 +269,7 @@ impl JobStore for EmbeddedStore {
         lease_until: UnixSeconds,
     ) -> Result<Claim, PortError> {
         let owner = owner.to_owned();
-        rewrite_job(&self.db, job_id, move |stored| match stored {
+        self.rewrite_job(job_id, move |stored| match stored {
             None => (None, Claim::Missing),
             Some(job) if job.status.is_terminal() => (None, Claim::Finished),
             Some(job) if job.status == JobStatus::Queued || lease_expired(&job, now) => {
@@ -235,7 +292,7 @@ impl JobStore for EmbeddedStore {
 
     async fn save_leased(&self, job: &Job, owner: &str) -> Result<bool, PortError> {
         let (job, owner) = (job.clone(), owner.to_owned());
-        rewrite_job(&self.db, job.id, move |stored| {
+        self.rewrite_job(job.id, move |stored| {
             let held = stored.is_some_and(|s| {
                 s.status == JobStatus::Processing && s.lease.is_some_and(|l| l.owner == owner)
             });
@@ -246,7 +303,7 @@ impl JobStore for EmbeddedStore {
 
     async fn save_abandoned(&self, job: &Job, now: UnixSeconds) -> Result<bool, PortError> {
         let job = job.clone();
-        rewrite_job(&self.db, job.id, move |stored| {
+        self.rewrite_job(job.id, move |stored| {
             let free =
                 stored.is_some_and(|s| s.status == JobStatus::Queued || lease_expired(&s, now));
             (free.then_some(job), free)
