@@ -163,7 +163,10 @@ async fn serve(addr: SocketAddr, data_dir: &Path, max_body_bytes: usize) -> Resu
         jobs: Arc::new(JobsService {
             auth,
             jobs: embedded.store.clone(),
+            brands: embedded.store.clone(),
             links: Arc::new(ServedFiles::new(&base_url)),
+            // Long-polls wake when the worker writes the job, not by re-reading it.
+            watcher: embedded.store.clone(),
             clock: clock.clone(),
         }),
     });
