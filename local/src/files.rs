@@ -4,6 +4,7 @@
 use adgen::adapters::embedded::FolderBlobs;
 use adgen::api::{ApiError, ErrorType, RequestId};
 use adgen::auth::hex;
+use adgen::jobs::output::ImageFormat;
 use adgen::ports::BlobStore;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -12,6 +13,15 @@ use sha2::{Digest, Sha256};
 
 /// Only result images are public; staged references are not.
 const SERVED_PREFIX: &str = "ads/";
+
+/// A result image's key: under `ads/` and named like one (never a blob's sidecar file or a
+/// write in progress).
+fn is_result_image(key: &str) -> bool {
+    key.starts_with(SERVED_PREFIX)
+        && ImageFormat::ALL
+            .iter()
+            .any(|f| key.ends_with(&format!(".{}", f.extension())))
+}
 
 pub async fn serve(
     files: &FolderBlobs,
@@ -22,7 +32,7 @@ pub async fn serve(
     let request_id = RequestId::new();
     let refuse = |e: ApiError| e.into_response(&request_id).map(Full::new);
     if method != Method::GET && method != Method::HEAD {
-        return refuse(ApiError::method_not_allowed("GET"));
+        return refuse(ApiError::method_not_allowed("GET, HEAD"));
     }
     let not_found = || {
         ApiError::new(
@@ -32,7 +42,7 @@ pub async fn serve(
             "no image at this address",
         )
     };
-    if !key.starts_with(SERVED_PREFIX) || files.path_of(key).is_none() {
+    if !is_result_image(key) || files.path_of(key).is_none() {
         return refuse(not_found());
     }
     let blob = match files.get(key).await {
