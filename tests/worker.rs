@@ -28,6 +28,7 @@ on_every_backend!(
     refusals_and_empty_answers_fail_at_once,
     unusable_references_fail_naming_the_image,
     a_batch_reports_only_what_must_come_back,
+    a_providers_image_is_brought_to_the_exact_size_and_format,
 );
 
 fn b64(bytes: &[u8]) -> String {
@@ -406,4 +407,54 @@ async fn a_batch_reports_only_what_must_come_back(b: Backend) {
     )
     .await;
     assert_eq!(retry, ["m-late"], "work cut off by the deadline comes back");
+}
+
+/// Answers like a hosted model: an encoded image of its own size, whatever was asked.
+struct ProviderLike;
+
+#[async_trait::async_trait]
+impl adgen::ports::ImageGenerator for ProviderLike {
+    fn name(&self) -> &'static str {
+        "gemini"
+    }
+
+    async fn generate(
+        &self,
+        _input: &adgen::ports::GenerationInput<'_>,
+    ) -> Result<adgen::ports::Generated, GenerateError> {
+        Ok(adgen::ports::Generated::Encoded(
+            samples::png(300, 200).into(),
+        ))
+    }
+}
+
+async fn a_providers_image_is_brought_to_the_exact_size_and_format(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    let message = submit(&b, &clock, json!({"prompt": "Sale", "output": {"aspect_ratio": "4:5", "resolution": "512", "format": "jpeg"}})).await;
+    let worker = b.worker(
+        clock.clone(),
+        Arc::new(ProviderLike),
+        no_fetch(),
+        DecodeLimits::default(),
+    );
+    assert_eq!(worker.process(message, 1).await, Disposition::Acknowledge);
+    let done = job(&b, message.job_id).await;
+    assert_eq!(done.payload.provider.as_deref(), Some("gemini"));
+    let applied = done.payload.output_applied.expect("applied");
+    let blob = b
+        .blobs
+        .get(&done.result_key().expect("key"))
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(blob.content_type, "image/jpeg");
+    let image = image::load_from_memory(&blob.bytes).expect("valid");
+    assert_eq!(
+        (image.width(), image.height()),
+        (applied.width, applied.height)
+    );
+    assert_eq!(
+        image::guess_format(&blob.bytes).expect("format"),
+        image::ImageFormat::Jpeg
+    );
 }

@@ -149,3 +149,92 @@ mod hosted {
         }
     }
 }
+
+#[cfg(all(test, feature = "http-clients"))]
+mod tests {
+    use base64::Engine;
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::reference::samples;
+    use crate::brief::CreativeBrief;
+    use crate::jobs::output::{
+        AspectRatio, ImageFormat, OutputRequest, Resolution, ThinkingIntensity,
+    };
+    use crate::providers::ProviderConfig;
+    use crate::providers::gemini::GeminiClient;
+    use crate::render::{Colours, RgbaImage};
+    use crate::test_http::{Reply, TestServer};
+
+    #[tokio::test]
+    async fn hosted_generation_uploads_downscaled_references_and_returns_the_providers_image() {
+        let answer_png = samples::png(300, 200);
+        let answer = json!({"candidates": [{"content": {"parts": [{"inlineData": {
+            "mimeType": "image/png",
+            "data": base64::engine::general_purpose::STANDARD.encode(&answer_png)}}]},
+            "finishReason": "STOP"}]});
+        let server = TestServer::plain(move |_| Reply::json(200, &answer)).await;
+        let config = ProviderConfig::new(server.url("http", ""), "key", "configured-model");
+        let generator = HostedGenerator::new(Box::new(GeminiClient::new(config).expect("client")));
+
+        let references = [RgbaImage::new(3000, 1000), RgbaImage::new(640, 480)];
+        let brief = CreativeBrief {
+            text: "Create a finished ad".into(),
+            headline: "Sale".into(),
+            body: None,
+            call_to_action: "Shop".into(),
+        };
+        let output = OutputRequest {
+            aspect_ratio: Some(AspectRatio::R4x5),
+            resolution: Some(Resolution::R1K),
+            format: Some(ImageFormat::Jpeg),
+            ..OutputRequest::default()
+        }
+        .apply("x");
+        let input = GenerationInput {
+            brief: &brief,
+            references: &references,
+            colours: Colours::default(),
+            output,
+            thinking_intensity: ThinkingIntensity::Minimal,
+        };
+        let Generated::Encoded(bytes) = generator.generate(&input).await.expect("generated") else {
+            panic!("a hosted provider answers with an encoded image");
+        };
+        assert_eq!(
+            bytes, answer_png,
+            "post-processing to the exact size is the worker's job"
+        );
+        assert_eq!(generator.name(), "gemini");
+
+        let sent = server.requests();
+        let body = sent[0].json();
+        assert_eq!(
+            sent[0].path,
+            "/v1beta/models/configured-model:generateContent"
+        );
+        assert_eq!(
+            body["generationConfig"]["imageConfig"],
+            json!({"aspectRatio": "4:5", "imageSize": "1K"})
+        );
+        let parts = body["contents"][0]["parts"].as_array().expect("parts");
+        assert_eq!(parts[0]["text"], "Create a finished ad");
+        let uploaded: Vec<(u32, u32)> = parts[1..]
+            .iter()
+            .map(|p| {
+                assert_eq!(p["inline_data"]["mime_type"], "image/jpeg");
+                let data = p["inline_data"]["data"].as_str().expect("data");
+                let jpeg = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .expect("base64");
+                let size = imagesize::blob_size(&jpeg).expect("jpeg header");
+                (size.width as u32, size.height as u32)
+            })
+            .collect();
+        assert_eq!(
+            uploaded,
+            [(2048, 683), (640, 480)],
+            "long side at most 2048, small ones untouched"
+        );
+    }
+}
