@@ -32,6 +32,7 @@ impl GenerateFunction {
             clients.dynamodb,
             config.common.table.clone(),
         ));
+        store.warm_up().await;
         let clock = Arc::new(SystemClock);
         Ok(Self::with(
             Worker {

@@ -64,6 +64,7 @@ pub async fn submit_service(config: &SubmitConfig) -> SubmitService {
         clients.dynamodb,
         config.common.table.clone(),
     ));
+    store.warm_up().await;
     let defaults = SubmitSettings::default();
     SubmitService {
         auth: Arc::new(Authenticator::new(
@@ -93,6 +94,7 @@ pub async fn jobs_service(config: &JobsConfig) -> JobsService {
         clients.dynamodb,
         config.common.table.clone(),
     ));
+    store.warm_up().await;
     let links = &config.links;
     JobsService {
         auth: Arc::new(Authenticator::new(

@@ -99,6 +99,15 @@ impl DynamoStore {
         Self { client, table }
     }
 
+    /// One cheap read during a cold start, so that resolving credentials and the first TLS
+    /// handshake happen in the init phase instead of on the first request. Failures are only
+    /// logged: the first request will surface a real problem with a proper answer.
+    pub async fn warm_up(&self) {
+        if let Err(e) = self.get_item("WARMUP".to_owned(), "WARMUP", false).await {
+            tracing::warn!(error = %e, "DynamoDB warm-up read failed");
+        }
+    }
+
     async fn get_item(
         &self,
         pk: String,
