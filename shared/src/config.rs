@@ -59,6 +59,10 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         })?;
         Ok(Some(text))
     }
+
+    pub fn required_url(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.url(name)?.ok_or(ConfigError::Missing(name))
+    }
 }
 
 /// The process environment.
@@ -145,11 +149,7 @@ pub struct SubmitConfig {
 
 impl SubmitConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let queue_url = env.required("ADGEN_QUEUE_URL")?;
-        url::Url::parse(&queue_url).map_err(|e| ConfigError::Invalid {
-            name: "ADGEN_QUEUE_URL",
-            reason: format!("not a URL ({e})"),
-        })?;
+        let queue_url = env.required_url("ADGEN_QUEUE_URL")?;
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             queue_url,
@@ -246,11 +246,7 @@ pub struct GenerateConfig {
 
 impl GenerateConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let queue_url = env.required("ADGEN_QUEUE_URL")?;
-        url::Url::parse(&queue_url).map_err(|e| ConfigError::Invalid {
-            name: "ADGEN_QUEUE_URL",
-            reason: format!("not a URL ({e})"),
-        })?;
+        let queue_url = env.required_url("ADGEN_QUEUE_URL")?;
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             bucket: env.required("ADGEN_BUCKET")?,
