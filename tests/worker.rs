@@ -318,7 +318,7 @@ async fn unusable_references_fail_naming_the_image(b: Backend) {
         ),
         (
             "https://cdn.example.com/bomb.png",
-            "reference_images[1] could not be decoded within the limits",
+            "reference_images[1] could not be decoded as a PNG, JPEG or WebP image within the size limits",
         ),
     ];
     // 3000 × 3000 grey: 9 MB of pixels in the file, 36 MB once decoded, over a 16 MiB budget.

@@ -54,6 +54,10 @@ enum Command {
         /// Folder for the database and stored images (created when missing).
         #[arg(long, default_value = "./.adgen")]
         data_dir: PathBuf,
+        /// Base URL clients reach this server at, used in returned image URLs (default: the
+        /// listening address, with 127.0.0.1 for an unspecified host such as 0.0.0.0).
+        #[arg(long)]
+        public_url: Option<String>,
         /// Largest request body accepted, in bytes (API Gateway + Lambda allow 6 MB).
         #[arg(long, default_value_t = SubmitSettings::default().max_body_bytes)]
         max_body_bytes: usize,
@@ -97,8 +101,17 @@ async fn main() -> Result<()> {
             port,
             host,
             data_dir,
+            public_url,
             max_body_bytes,
-        } => serve(SocketAddr::new(host, port), &data_dir, max_body_bytes).await,
+        } => {
+            serve(
+                SocketAddr::new(host, port),
+                &data_dir,
+                public_url,
+                max_body_bytes,
+            )
+            .await
+        }
         Command::Keys {
             command: KeysCommand::Create { org, aws, data_dir },
         } => {
@@ -133,14 +146,24 @@ async fn aws_key_store() -> Result<Arc<dyn ApiKeyStore>> {
     )))
 }
 
-async fn serve(addr: SocketAddr, data_dir: &Path, max_body_bytes: usize) -> Result<()> {
+async fn serve(
+    addr: SocketAddr,
+    data_dir: &Path,
+    public_url: Option<String>,
+    max_body_bytes: usize,
+) -> Result<()> {
     let first_start = !data_dir.join("adgen.sqlite3").exists();
     let embedded =
         Embedded::open(data_dir).with_context(|| format!("opening {}", data_dir.display()))?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-    let base_url = format!("http://{}", listener.local_addr()?);
+    let mut bound = listener.local_addr()?;
+    if bound.ip().is_unspecified() {
+        // Every interface: the loopback one is the address a local client surely reaches.
+        bound.set_ip(IpAddr::from([127, 0, 0, 1]));
+    }
+    let base_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = Arc::new(Authenticator::new(
         embedded.store.clone(),

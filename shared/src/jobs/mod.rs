@@ -190,9 +190,6 @@ pub struct JobLease {
 pub struct Diagnostics {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brief: Option<String>,
-    /// Minted per read for completed jobs (never stored: a stored URL would go stale).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     #[serde(default)]

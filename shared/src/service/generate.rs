@@ -251,7 +251,11 @@ impl Worker {
                     output.height,
                 )
             })
-            .map_err(|e| invalid(&format!("could not be decoded within the limits ({e})")))?;
+            .map_err(|e| {
+                // The decoder's own text stays in the logs (spec §1).
+                tracing::info!(index, error = %e, "reference not decodable");
+                invalid("could not be decoded as a PNG, JPEG or WebP image within the size limits")
+            })?;
             images.push(decoded.image);
         }
         Ok(images)

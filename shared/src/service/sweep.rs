@@ -139,8 +139,9 @@ impl Sweeper {
         job.status = JobStatus::Failed;
         job.payload.phase = Phase::Failed;
         job.payload.failure_code = Some(code);
-        job.payload.message = Some(format!("{why}; submit it again"));
-        job.error_log = Some(format!("internal_step_failed: {why}"));
+        let message = format!("{why}; submit it again");
+        job.error_log = Some(format!("{}: {message}", code.as_str()));
+        job.payload.message = Some(message);
         job.lease = None;
         job.updated_at = now;
         let failed = self.jobs.save_abandoned(&job, now).await?;
