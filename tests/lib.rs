@@ -187,6 +187,12 @@ impl Backend {
 
     /// Both services over this backend, with a queue that can be told to fail.
     pub fn app(&self, clock: Arc<dyn Clock>) -> App {
+        self.app_with_jobs(clock, self.jobs.clone())
+    }
+
+    /// As [`Backend::app`], with both services using `jobs` as their job store (a decorator
+    /// over `self.jobs`, say, that counts reads).
+    pub fn app_with_jobs(&self, clock: Arc<dyn Clock>, jobs: Arc<dyn JobStore>) -> App {
         let auth = Arc::new(Authenticator::new(
             self.keys.clone(),
             Duration::from_secs(30),
@@ -194,7 +200,7 @@ impl Backend {
         let queue = Arc::new(FlakyQueue::new(self.queue.clone()));
         let submit = Arc::new(SubmitService {
             auth: auth.clone(),
-            jobs: self.jobs.clone(),
+            jobs: jobs.clone(),
             idempotency: self.idempotency.clone(),
             brands: self.brands.clone(),
             queue: queue.clone(),
@@ -204,7 +210,7 @@ impl Backend {
         });
         let jobs = Arc::new(JobsService {
             auth,
-            jobs: self.jobs.clone(),
+            jobs,
             brands: self.brands.clone(),
             links: self.links.clone(),
             watcher: self.watcher.clone(),
