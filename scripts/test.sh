@@ -14,6 +14,11 @@ trap 'exit 143' TERM
 exports="$(bash scripts/emulators.sh start)"
 eval "$exports"
 
+log="$(mktemp)"
+trap 'bash scripts/emulators.sh stop; rm -f "$log"' EXIT
 status=0
-cargo test --workspace --all-targets --no-fail-fast "$@" || status=$?
+# pipefail: the status is cargo's, not tee's.
+cargo test --workspace --all-targets --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole workspace (cargo prints one per test binary).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
 exit "$status"
