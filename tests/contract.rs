@@ -26,6 +26,7 @@ on_every_backend!(
     brands_are_scoped_to_their_organisation,
     blobs_round_trip_and_overwrite,
     queue_carries_ids_only,
+    retried_messages_come_back_after_their_backoff,
     claims_are_exclusive_until_the_lease_expires,
     only_the_lease_holder_saves_and_finished_jobs_stay_finished,
     abandoned_jobs_are_failed_only_when_nobody_holds_them,
@@ -627,4 +628,33 @@ async fn stale_jobs_are_listed_oldest_first(b: Backend) {
     assert_eq!(b.jobs.list_stale(300, 1).await.expect("list").len(), 1);
     assert!(b.jobs.list_stale(99, 10).await.expect("list").is_empty());
     assert_eq!(b.jobs.list_stale(1_000, 10).await.expect("list").len(), 3);
+}
+
+async fn retried_messages_come_back_after_their_backoff(b: Backend) {
+    let soon = JobMessage {
+        job_id: Uuid::new_v4(),
+        org_id: Uuid::new_v4(),
+    };
+    b.queue.send(&soon).await.expect("send");
+    assert_eq!(
+        b.receive_then_redeliver_after(std::time::Duration::ZERO)
+            .await,
+        soon
+    );
+    assert_eq!(b.drain_messages().await, [soon], "visible again at once");
+
+    let later = JobMessage {
+        job_id: Uuid::new_v4(),
+        org_id: Uuid::new_v4(),
+    };
+    b.queue.send(&later).await.expect("send");
+    assert_eq!(
+        b.receive_then_redeliver_after(std::time::Duration::from_secs(30))
+            .await,
+        later
+    );
+    assert!(
+        b.drain_messages().await.is_empty(),
+        "still hidden during its backoff"
+    );
 }

@@ -132,6 +132,43 @@ impl Backend {
         }
     }
 
+    /// Receives one waiting message (hiding it for a minute), then has the adapter make it
+    /// visible again after `delay`, as the worker does for a retry.
+    pub async fn receive_then_redeliver_after(&self, delay: Duration) -> JobMessage {
+        match &self.drain {
+            Drain::Embedded(queue) => {
+                let d = queue
+                    .receive(1, 60_000)
+                    .await
+                    .expect("receive")
+                    .pop()
+                    .expect("a message");
+                queue
+                    .redeliver_after(&d.receipt, delay.as_millis() as i64)
+                    .await
+                    .expect("redeliver");
+                d.message
+            }
+            Drain::Sqs(client, url) => {
+                let out = client
+                    .receive_message()
+                    .queue_url(url)
+                    .max_number_of_messages(1)
+                    .visibility_timeout(60)
+                    .send()
+                    .await
+                    .expect("receive");
+                let m = out.messages.unwrap_or_default().pop().expect("a message");
+                let queue = aws::SqsQueue::new(client.clone(), url.clone());
+                queue
+                    .redeliver_after(m.receipt_handle.as_deref().expect("receipt"), delay)
+                    .await
+                    .expect("redeliver");
+                serde_json::from_str(m.body.as_deref().expect("body")).expect("a JobMessage")
+            }
+        }
+    }
+
     /// Takes every message waiting in the queue (and deletes it).
     pub async fn drain_messages(&self) -> Vec<JobMessage> {
         let mut all = Vec::new();

@@ -9,7 +9,7 @@ use adgen::generators::TemplateGenerator;
 use adgen::jobs::{FailureCode, Job, JobStatus, Phase};
 use adgen::ports::{Claim, Clock, GenerateError, JobMessage};
 use adgen::render::DecodeLimits;
-use adgen::service::generate::{Delivery, Disposition, process_batch};
+use adgen::service::generate::{Delivery, Disposition, Redelivery, process_batch, retry_delay};
 use adgen_tests::{
     Backend, FailingGenerator, Kind, ManualClock, StaticFetcher, http_get, on_every_backend,
     request,
@@ -406,7 +406,14 @@ async fn a_batch_reports_only_what_must_come_back(b: Backend) {
         deadline_passed,
     )
     .await;
-    assert_eq!(retry, ["m-late"], "work cut off by the deadline comes back");
+    assert_eq!(
+        retry,
+        [Redelivery {
+            id: "m-late".into(),
+            delay: retry_delay(1)
+        }],
+        "work cut off by the deadline comes back"
+    );
 }
 
 /// Answers like a hosted model: an encoded image of its own size, whatever was asked.

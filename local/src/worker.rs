@@ -39,9 +39,17 @@ pub async fn run(queue: Arc<EmbeddedQueue>, worker: Arc<Worker>) {
             })
             .collect();
         let retry = process_batch(&worker, deliveries, tokio::time::Instant::now() + lease).await;
-        for delivery in batch.iter().filter(|d| !retry.contains(&d.receipt)) {
-            if let Err(e) = queue.delete(&delivery.receipt).await {
-                tracing::warn!(error = %e, "queue delete failed; the message will be redelivered");
+        for delivery in &batch {
+            let result = match retry.iter().find(|r| r.id == delivery.receipt) {
+                Some(r) => {
+                    queue
+                        .redeliver_after(&r.id, r.delay.as_millis() as i64)
+                        .await
+                }
+                None => queue.delete(&delivery.receipt).await.map(|_| ()),
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "queue update failed; the message returns after its visibility timeout");
             }
         }
     }

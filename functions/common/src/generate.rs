@@ -22,6 +22,9 @@ const REPORT_MARGIN: Duration = Duration::from_secs(3);
 pub struct GenerateFunction {
     worker: Worker,
     sweeper: Sweeper,
+    /// Sets each retried message's backoff; without it a retry waits the queue's whole
+    /// visibility timeout.
+    retries: Option<Arc<SqsQueue>>,
 }
 
 impl GenerateFunction {
@@ -34,7 +37,8 @@ impl GenerateFunction {
         ));
         store.warm_up().await;
         let clock = Arc::new(SystemClock);
-        Ok(Self::with(
+        let queue = Arc::new(SqsQueue::new(clients.sqs, config.queue_url.clone()));
+        let mut function = Self::with(
             Worker {
                 jobs: store.clone(),
                 blobs: Arc::new(S3Blobs::new(clients.s3, config.bucket.clone())),
@@ -50,15 +54,22 @@ impl GenerateFunction {
             },
             Sweeper {
                 jobs: store,
-                queue: Arc::new(SqsQueue::new(clients.sqs, config.queue_url.clone())),
+                queue: queue.clone(),
                 clock,
                 settings: SweepSettings::default(),
             },
-        ))
+        );
+        function.retries = Some(queue);
+        Ok(function)
     }
 
+    /// A function over given parts, with no retry backoff (tests).
     pub fn with(worker: Worker, sweeper: Sweeper) -> Self {
-        Self { worker, sweeper }
+        Self {
+            worker,
+            sweeper,
+            retries: None,
+        }
     }
 
     /// One invocation: an SQS batch (`Records`) or an EventBridge scheduled event.
@@ -82,6 +93,11 @@ impl GenerateFunction {
     }
 
     async fn batch(&self, event: SqsEvent, deadline: SystemTime) -> SqsBatchResponse {
+        let receipts: Vec<(String, String)> = event
+            .records
+            .iter()
+            .filter_map(|r| Some((r.message_id.clone()?, r.receipt_handle.clone()?)))
+            .collect();
         let deliveries: Vec<Delivery> = event
             .records
             .into_iter()
@@ -105,8 +121,14 @@ impl GenerateFunction {
             .unwrap_or_default();
         let stop_at = tokio::time::Instant::now() + remaining.saturating_sub(REPORT_MARGIN);
         let mut response = SqsBatchResponse::default();
-        for id in process_batch(&self.worker, deliveries, stop_at).await {
-            response.add_failure(id);
+        for retry in process_batch(&self.worker, deliveries, stop_at).await {
+            if let Some(queue) = &self.retries
+                && let Some((_, receipt)) = receipts.iter().find(|(id, _)| *id == retry.id)
+                && let Err(e) = queue.redeliver_after(receipt, retry.delay).await
+            {
+                tracing::warn!(error = %e, "retry backoff not set; the message returns after the visibility timeout");
+            }
+            response.add_failure(retry.id);
         }
         response
     }

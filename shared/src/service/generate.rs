@@ -425,14 +425,30 @@ pub struct Delivery {
     pub receive_count: u32,
 }
 
-/// Processes a batch concurrently and returns the ids of the deliveries to leave for
-/// redelivery. Work still running `report_margin` before `deadline` is abandoned and reported
-/// (its lease expires and the redelivery takes the job over), so the answer always goes out.
+/// A delivery to hand back to the queue, visible again after `delay`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redelivery {
+    pub id: String,
+    pub delay: std::time::Duration,
+}
+
+/// How long a message waits before its next delivery after `receive_count` deliveries:
+/// 30 s doubling to 15 min, so a provider outage is retried soon and then patiently.
+pub fn retry_delay(receive_count: u32) -> std::time::Duration {
+    const FIRST: u64 = 30;
+    const MAX: u64 = 15 * 60;
+    let doublings = receive_count.saturating_sub(1).min(10);
+    std::time::Duration::from_secs((FIRST << doublings).min(MAX))
+}
+
+/// Processes a batch concurrently and returns the deliveries to hand back for redelivery.
+/// Work still running at `deadline` is abandoned and handed back (its lease expires and the
+/// redelivery takes the job over), and nothing starts after it, so the answer always goes out.
 pub async fn process_batch(
     worker: &Worker,
     deliveries: Vec<Delivery>,
     deadline: tokio::time::Instant,
-) -> Vec<String> {
+) -> Vec<Redelivery> {
     let work = deliveries.into_iter().map(|delivery| async move {
         let disposition = match serde_json::from_str::<JobMessage>(&delivery.body) {
             // Too late to start: returned untouched, for the next invocation.
@@ -452,12 +468,30 @@ pub async fn process_batch(
                 Disposition::Acknowledge
             }
         };
-        (delivery.id, disposition)
+        (delivery, disposition)
     });
     futures_util::future::join_all(work)
         .await
         .into_iter()
         .filter(|(_, d)| *d == Disposition::Retry)
-        .map(|(id, _)| id)
+        .map(|(delivery, _)| Redelivery {
+            delay: retry_delay(delivery.receive_count),
+            id: delivery.id,
+        })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::retry_delay;
+
+    #[test]
+    fn retries_back_off_from_30_s_to_15_min() {
+        let delays: Vec<u64> = (1..=7).map(|n| retry_delay(n).as_secs()).collect();
+        assert_eq!(delays, [30, 60, 120, 240, 480, 900, 900]);
+        assert_eq!(retry_delay(0), Duration::from_secs(30));
+        assert_eq!(retry_delay(u32::MAX), Duration::from_secs(900));
+    }
 }

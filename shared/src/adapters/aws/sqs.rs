@@ -1,5 +1,7 @@
 //! The generation queue on SQS.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use super::unavailable;
@@ -15,6 +17,24 @@ pub struct SqsQueue {
 impl SqsQueue {
     pub fn new(client: aws_sdk_sqs::Client, queue_url: String) -> Self {
         Self { client, queue_url }
+    }
+
+    /// Makes a received message visible again after `delay` instead of the queue's whole
+    /// visibility timeout (a retry backoff).
+    pub async fn redeliver_after(
+        &self,
+        receipt_handle: &str,
+        delay: Duration,
+    ) -> Result<(), PortError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(delay.as_secs().min(43_200) as i32)
+            .send()
+            .await
+            .map_err(|e| unavailable("sqs", e))?;
+        Ok(())
     }
 }
 

@@ -85,6 +85,22 @@ impl EmbeddedQueue {
             .await
     }
 
+    /// Makes a received message visible again after `delay_ms` (a retry backoff); a stale
+    /// receipt changes nothing.
+    pub async fn redeliver_after(&self, receipt: &str, delay_ms: i64) -> Result<(), PortError> {
+        let receipt = receipt.to_owned();
+        self.db
+            .run(move |conn| {
+                conn.execute(
+                    "UPDATE queue SET visible_at_ms = ?2 WHERE receipt = ?1",
+                    params![receipt, now_ms() + delay_ms],
+                )
+                .map(|_| ())
+                .map_err(unavailable)
+            })
+            .await
+    }
+
     /// Messages not yet deleted, visible or not.
     pub async fn depth(&self) -> Result<usize, PortError> {
         self.db
