@@ -219,30 +219,20 @@ impl Worker {
     }
 
     /// Fetches and decodes every reference, shrunk while decoding to what the output can use.
+    /// Fetches every reference at once (network waits overlap), then decodes them one by one
+    /// (bounded memory), each shrunk while decoding to what the output can use.
     async fn load_references(
         &self,
         sources: &[ReferenceSource],
         output: &OutputApplied,
     ) -> Result<Vec<RgbaImage>, Stop> {
-        let mut images = Vec::with_capacity(sources.len());
-        for (index, source) in sources.iter().enumerate() {
-            let invalid = |why: &str| {
-                Stop::Fail(
-                    FailureCode::ReferenceInputInvalid,
-                    format!("reference_images[{index}] {why}"),
-                )
-            };
-            let bytes: Bytes = match source {
-                ReferenceSource::Staged { key } => match self.blobs.get(key).await? {
-                    Some(blob) => blob.bytes,
-                    None => return Err(invalid("is no longer available; submit the job again")),
-                },
-                ReferenceSource::Url { url } => self
-                    .fetcher
-                    .fetch(url)
-                    .await
-                    .map_err(|reason| invalid(&format!("could not be fetched: {reason}")))?,
-            };
+        let fetches = sources
+            .iter()
+            .enumerate()
+            .map(|(index, source)| self.reference_bytes(index, source));
+        let all_bytes = futures_util::future::try_join_all(fetches).await?;
+        let mut images = Vec::with_capacity(all_bytes.len());
+        for (index, bytes) in all_bytes.into_iter().enumerate() {
             let decoded = cpu_bound(|| {
                 render::decode_scaled(
                     &bytes,
@@ -254,11 +244,29 @@ impl Worker {
             .map_err(|e| {
                 // The decoder's own text stays in the logs (spec §1).
                 tracing::info!(index, error = %e, "reference not decodable");
-                invalid("could not be decoded as a PNG, JPEG or WebP image within the size limits")
+                reference_invalid(
+                    index,
+                    "could not be decoded as a PNG, JPEG or WebP image within the size limits",
+                )
             })?;
             images.push(decoded.image);
         }
         Ok(images)
+    }
+
+    async fn reference_bytes(&self, index: usize, source: &ReferenceSource) -> Result<Bytes, Stop> {
+        match source {
+            ReferenceSource::Staged { key } => match self.blobs.get(key).await? {
+                Some(blob) => Ok(blob.bytes),
+                None => Err(reference_invalid(
+                    index,
+                    "is no longer available; submit the job again",
+                )),
+            },
+            ReferenceSource::Url { url } => self.fetcher.fetch(url).await.map_err(|reason| {
+                reference_invalid(index, &format!("could not be fetched: {reason}"))
+            }),
+        }
     }
 
     async fn resolve_brand(&self, job: &Job) -> Result<Option<BrandIdentity>, Stop> {
@@ -357,6 +365,13 @@ pub fn cpu_bound<T>(work: impl FnOnce() -> T) -> T {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
         _ => work(),
     }
+}
+
+fn reference_invalid(index: usize, why: &str) -> Stop {
+    Stop::Fail(
+        FailureCode::ReferenceInputInvalid,
+        format!("reference_images[{index}] {why}"),
+    )
 }
 
 fn generation_stop(e: GenerateError) -> Stop {

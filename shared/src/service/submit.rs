@@ -200,9 +200,9 @@ impl SubmitService {
         job_id: Uuid,
         images: &[ReferenceImage],
     ) -> Result<Vec<ReferenceSource>, PortError> {
-        let mut sources = Vec::with_capacity(images.len());
-        for (n, image) in images.iter().enumerate() {
-            sources.push(match image {
+        // The uploads overlap: the request waits for the slowest, not the sum.
+        let stage = images.iter().enumerate().map(|(n, image)| async move {
+            Ok(match image {
                 ReferenceImage::Url(url) => ReferenceSource::Url { url: url.clone() },
                 ReferenceImage::Inline(inline) => {
                     let key = format!("staging/{org_id}/{job_id}/{n}");
@@ -211,9 +211,9 @@ impl SubmitService {
                         .await?;
                     ReferenceSource::Staged { key }
                 }
-            });
-        }
-        Ok(sources)
+            })
+        });
+        futures_util::future::try_join_all(stage).await
     }
 
     async fn complete(&self, lease: &Lease, stored: &StoredResponse) {
