@@ -393,9 +393,12 @@ impl JobStore for DynamoStore {
                 .send()
                 .await
                 .map_err(dynamo_err)?;
-            for item in page.items() {
-                jobs.push(job_from_item(item)?);
-            }
+            // One unreadable job must not stop the sweep for all the others.
+            jobs.extend(page.items().iter().filter_map(|item| {
+                job_from_item(item)
+                    .inspect_err(|e| tracing::error!(error = %e, "stale job unreadable; skipped"))
+                    .ok()
+            }));
             match page.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,

@@ -329,7 +329,17 @@ impl JobStore for EmbeddedStore {
                     .map_err(unavailable)?
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(unavailable)?;
-                rows.into_iter().map(decode_job).collect()
+                // One unreadable job must not stop the sweep for all the others.
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|row| {
+                        decode_job(row)
+                            .inspect_err(
+                                |e| tracing::error!(error = %e, "stale job unreadable; skipped"),
+                            )
+                            .ok()
+                    })
+                    .collect())
             })
             .await
     }
