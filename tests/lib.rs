@@ -46,7 +46,14 @@ pub struct Backend {
     pub links: Arc<dyn ImageLinks>,
     pub watcher: Arc<dyn JobWatcher>,
     drain: Drain,
+    raw: Raw,
     _folder: Option<TempFolder>,
+}
+
+/// Direct access to the stored data, to plant what the adapters would never write.
+enum Raw {
+    Sqlite(PathBuf),
+    Dynamo(aws_sdk_dynamodb::Client, String),
 }
 
 enum Drain {
@@ -76,6 +83,7 @@ impl Backend {
             links: Arc::new(embedded::ServedFiles::new(EMBEDDED_FILES_BASE)),
             watcher: set.store.clone(),
             drain: Drain::Embedded(set.queue),
+            raw: Raw::Sqlite(folder.0.join("adgen.sqlite3")),
             _folder: Some(folder),
         }
     }
@@ -112,7 +120,7 @@ impl Backend {
             .send()
             .await
             .expect("bucket created on moto");
-        let store = Arc::new(aws::DynamoStore::new(ddb, name.clone()));
+        let store = Arc::new(aws::DynamoStore::new(ddb.clone(), name.clone()));
         Backend {
             kind: Kind::Aws,
             keys: store.clone(),
@@ -122,12 +130,13 @@ impl Backend {
             queue: Arc::new(aws::SqsQueue::new(sqs.clone(), queue_url.clone())),
             blobs: Arc::new(aws::S3Blobs::new(s3.clone(), name.clone())),
             links: Arc::new(aws::S3Links::new(
-                aws::S3Blobs::new(s3, name),
+                aws::S3Blobs::new(s3, name.clone()),
                 Duration::from_secs(300),
                 None,
             )),
             watcher: Arc::new(PollingWatcher::default()),
             drain: Drain::Sqs(sqs, queue_url),
+            raw: Raw::Dynamo(ddb, name),
             _folder: None,
         }
     }
@@ -167,6 +176,44 @@ impl Backend {
                 serde_json::from_str(m.body.as_deref().expect("body")).expect("a JobMessage")
             }
         }
+    }
+
+    /// Plants a queued job whose stored document is not a job (corruption), last updated at
+    /// `updated_at`; returns its id.
+    pub async fn insert_unreadable_job(&self, updated_at: UnixSeconds) -> Uuid {
+        let id = Uuid::new_v4();
+        match &self.raw {
+            Raw::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).expect("open the embedded database");
+                conn.execute(
+                    "INSERT INTO jobs (id, org_id, status, enqueued, created_at, updated_at, doc) \
+                     VALUES (?1, ?2, 'queued', 0, ?3, ?3, 'not a job')",
+                    rusqlite::params![id.to_string(), Uuid::new_v4().to_string(), updated_at],
+                )
+                .expect("insert");
+            }
+            Raw::Dynamo(client, table) => {
+                use aws_sdk_dynamodb::types::AttributeValue::{Bool, N, S};
+                client
+                    .put_item()
+                    .table_name(table)
+                    .item("pk", S(format!("JOB#{id}")))
+                    .item("sk", S("JOB".into()))
+                    .item("org_id", S(Uuid::new_v4().to_string()))
+                    .item("status", S("queued".into()))
+                    .item("enqueued", Bool(false))
+                    .item("created_at", N(updated_at.to_string()))
+                    .item("updated_at", N(updated_at.to_string()))
+                    .item("claims", N("0".into()))
+                    .item("doc", S("not a job".into()))
+                    .item("gsi2pk", S("ACTIVE".into()))
+                    .item("gsi2sk", S(format!("{updated_at:012}#{id}")))
+                    .send()
+                    .await
+                    .expect("put");
+            }
+        }
+        id
     }
 
     /// Takes every message waiting in the queue (and deletes it).

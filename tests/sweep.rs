@@ -15,6 +15,7 @@ on_every_backend!(
     unsent_and_stuck_jobs_are_resent_once_per_window,
     dead_workers_jobs_go_back_to_the_queue_then_fail,
     old_jobs_fail_and_live_leases_are_left_alone,
+    an_unreadable_job_does_not_stop_the_sweep,
 );
 
 fn sweeper(b: &Backend, clock: Arc<ManualClock>) -> Sweeper {
@@ -172,5 +173,32 @@ async fn old_jobs_fail_and_live_leases_are_left_alone(b: Backend) {
     assert_eq!(
         b.jobs.get(running).await.expect("get").expect("job").status,
         JobStatus::Processing
+    );
+}
+
+async fn an_unreadable_job_does_not_stop_the_sweep(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    let corrupt = b.insert_unreadable_job(NOW - 3600).await;
+    assert!(
+        b.jobs.get(corrupt).await.is_err(),
+        "the planted job is unreadable"
+    );
+    let (unsent, org) = submit(&b, &clock, false).await;
+    clock.advance(60);
+    let report = sweeper(&b, clock.clone())
+        .sweep()
+        .await
+        .expect("the sweep goes on");
+    assert_eq!(
+        (report.inspected, report.resent),
+        (1, 1),
+        "the readable job was handled"
+    );
+    assert_eq!(
+        b.drain_messages().await,
+        [JobMessage {
+            job_id: unsent,
+            org_id: org
+        }]
     );
 }

@@ -1,0 +1,73 @@
+//! `adgen keys create`: the key is printed once and only its hash is stored, in the embedded
+//! store or (with `--aws`) in DynamoDB — here DynamoDB Local, started by scripts/test.sh.
+
+use std::process::Command;
+
+use adgen::adapters::aws;
+use adgen::adapters::embedded::Embedded;
+use adgen::auth::{KeyState, hash_key};
+use adgen::ports::ApiKeyStore;
+use uuid::Uuid;
+
+fn create_key(args: &[&str], envs: &[(&str, &str)]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_adgen"))
+        .args(["keys", "create"])
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("adgen runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let key = String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    assert!(key.starts_with("sk_live_"), "{key}");
+    key
+}
+
+async fn assert_stored(store: &dyn ApiKeyStore, key: &str, org: Uuid) {
+    let record = store
+        .get(&hash_key(key))
+        .await
+        .expect("read")
+        .expect("the key's hash is stored");
+    assert_eq!((record.org_id, record.state), (org, KeyState::Active));
+}
+
+#[tokio::test]
+async fn embedded_store() {
+    let dir = std::env::temp_dir().join(format!("adgen-keys-{}", Uuid::new_v4().simple()));
+    let org = Uuid::new_v4();
+    let key = create_key(
+        &[
+            "--org",
+            &org.to_string(),
+            "--data-dir",
+            dir.to_str().expect("path"),
+        ],
+        &[],
+    );
+    let store = Embedded::open(&dir).expect("open").store;
+    assert_stored(store.as_ref(), &key, org).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn dynamodb_with_aws_flag() {
+    let endpoint = std::env::var("ADGEN_DYNAMODB_ENDPOINT")
+        .expect("ADGEN_DYNAMODB_ENDPOINT is not set: run the tests with scripts/test.sh");
+    let conf = aws::sdk_config("us-east-1").await;
+    let client = aws::dynamodb_client(&conf, Some(&endpoint));
+    let table = format!("adgen-keys-{}", Uuid::new_v4().simple());
+    aws::create_table(&client, &table).await.expect("table");
+    let org = Uuid::new_v4();
+    let key = create_key(
+        &["--org", &org.to_string(), "--aws"],
+        &[("ADGEN_TABLE", &table)],
+    );
+    assert_stored(&aws::DynamoStore::new(client, table), &key, org).await;
+}
