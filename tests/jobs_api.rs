@@ -258,7 +258,6 @@ async fn fields_project_and_expansions_add(b: Backend) {
     assert_eq!(
         steps,
         [
-            "queued",
             "loading_references",
             "compiling_brief",
             "generating",

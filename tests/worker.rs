@@ -105,7 +105,6 @@ async fn a_queued_job_becomes_one_image_of_the_applied_size_and_format(b: Backen
     assert_eq!(
         phases,
         [
-            Phase::Queued,
             Phase::LoadingReferences,
             Phase::CompilingBrief,
             Phase::Generating,

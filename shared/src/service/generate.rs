@@ -79,13 +79,16 @@ impl Attempt<'_> {
         self.save().await
     }
 
+    /// Records the time spent in the current phase; the claim itself (`queued`) is no step.
     fn close_step(&mut self) {
         let millis = self.step_started.elapsed().as_millis() as u64;
         let phase = self.job.payload.phase;
-        self.job
-            .diagnostics
-            .steps
-            .push(StepTiming { phase, millis });
+        if phase != Phase::Queued {
+            self.job
+                .diagnostics
+                .steps
+                .push(StepTiming { phase, millis });
+        }
         self.step_started = Instant::now();
     }
 
