@@ -98,46 +98,42 @@ pub struct Api {
 
 impl Api {
     pub async fn handle(&self, request: HttpRequest) -> HttpResponse {
-        let request_id = RequestId::new();
-        let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = request.uri().path());
-        async {
-            match route(request.method(), request.uri().path()) {
-                Ok(Route::Submit) => submit(&self.submit, request, request_id).await,
-                Ok(Route::GetJob(id)) => get_job(&self.jobs, request, &id, request_id).await,
-                Err(e) => finish(Err(e), &request_id),
-            }
-        }
-        .instrument(span)
-        .await
+        dispatch(Some(&self.submit), Some(&self.jobs), request).await
     }
 }
 
 /// Entry point of the submit function: the two submission routes.
 pub async fn handle_submit(service: &SubmitService, request: HttpRequest) -> HttpResponse {
-    let request_id = RequestId::new();
-    let span =
-        tracing::info_span!("request", request_id = %request_id, path = request.uri().path());
-    async {
-        match route(request.method(), request.uri().path()) {
-            Ok(Route::Submit) => submit(service, request, request_id).await,
-            Ok(_) => finish(Err(ApiError::route_not_found()), &request_id),
-            Err(e) => finish(Err(e), &request_id),
-        }
-    }
-    .instrument(span)
-    .await
+    dispatch(Some(service), None, request).await
 }
 
-/// Entry point of the jobs function: `GET /api/v1/jobs/{id}`.
+/// Entry point of the jobs function: `GET /api/v1/jobs/{id}` (and, behind API Gateway's
+/// catch-all route, the envelope's 404/405 for every other path).
 pub async fn handle_jobs(service: &JobsService, request: HttpRequest) -> HttpResponse {
+    dispatch(None, Some(service), request).await
+}
+
+/// Routes a request to the services present, inside a span carrying its request id; a route
+/// whose service is absent here is not found.
+async fn dispatch(
+    submit_service: Option<&SubmitService>,
+    jobs_service: Option<&JobsService>,
+    request: HttpRequest,
+) -> HttpResponse {
     let request_id = RequestId::new();
-    let span =
-        tracing::info_span!("request", request_id = %request_id, path = request.uri().path());
+    let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = request.uri().path());
     async {
-        match route(request.method(), request.uri().path()) {
-            Ok(Route::GetJob(id)) => get_job(service, request, &id, request_id).await,
-            Ok(_) => finish(Err(ApiError::route_not_found()), &request_id),
-            Err(e) => finish(Err(e), &request_id),
+        match (
+            route(request.method(), request.uri().path()),
+            submit_service,
+            jobs_service,
+        ) {
+            (Ok(Route::Submit), Some(service), _) => submit(service, request, request_id).await,
+            (Ok(Route::GetJob(id)), _, Some(service)) => {
+                get_job(service, request, &id, request_id).await
+            }
+            (Ok(_), _, _) => finish(Err(ApiError::route_not_found()), &request_id),
+            (Err(e), _, _) => finish(Err(e), &request_id),
         }
     }
     .instrument(span)
