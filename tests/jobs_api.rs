@@ -7,8 +7,7 @@ use std::time::Duration;
 use adgen::api::Deadline;
 use adgen::brand::Brand;
 use adgen::generators::TemplateGenerator;
-use adgen::render::DecodeLimits;
-use adgen_tests::{App, Backend, ManualClock, StaticFetcher, on_every_backend, request};
+use adgen_tests::{App, Backend, ManualClock, on_every_backend, request};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -39,19 +38,7 @@ async fn ctx(b: Backend) -> Ctx {
 
 impl Ctx {
     async fn submit(&self, body: Value) -> Uuid {
-        let response = self
-            .app
-            .api
-            .handle(request(
-                "POST",
-                "/api/v1/images/generations",
-                Some(&self.key),
-                None,
-                &body.to_string(),
-            ))
-            .await;
-        let json: Value = serde_json::from_slice(response.body()).expect("json");
-        Uuid::try_parse(json["data"]["job_id"].as_str().expect("job id")).expect("uuid")
+        self.app.submit(&self.key, &body).await
     }
 
     async fn get(&self, path_and_query: &str) -> (u16, Value) {
@@ -75,12 +62,9 @@ impl Ctx {
             .expect("get")
             .expect("job")
             .org_id;
-        let worker = self.b.worker(
-            self.clock.clone(),
-            Arc::new(TemplateGenerator),
-            Arc::new(StaticFetcher(Vec::new())),
-            DecodeLimits::default(),
-        );
+        let worker = self
+            .b
+            .worker(self.clock.clone(), Arc::new(TemplateGenerator));
         worker
             .process(
                 adgen::ports::JobMessage {

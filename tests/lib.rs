@@ -308,8 +308,18 @@ impl Backend {
 }
 
 impl Backend {
-    /// A worker over this backend with the given generator and fetcher.
-    pub fn worker(
+    /// A worker over this backend with `generator`, no reachable URLs and the default limits.
+    pub fn worker(&self, clock: Arc<dyn Clock>, generator: Arc<dyn ImageGenerator>) -> Worker {
+        self.worker_with(
+            clock,
+            generator,
+            Arc::new(StaticFetcher(Vec::new())),
+            DecodeLimits::default(),
+        )
+    }
+
+    /// A worker over this backend with the given generator, fetcher and decoding limits.
+    pub fn worker_with(
         &self,
         clock: Arc<dyn Clock>,
         generator: Arc<dyn ImageGenerator>,
@@ -427,6 +437,25 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 pub struct App {
     pub api: Api,
     pub queue: Arc<FlakyQueue>,
+}
+
+impl App {
+    /// Submits `body` with `key` and returns the accepted job's id.
+    pub async fn submit(&self, key: &str, body: &serde_json::Value) -> Uuid {
+        let response = self
+            .api
+            .handle(request(
+                "POST",
+                "/api/v1/images/generations",
+                Some(key),
+                None,
+                &body.to_string(),
+            ))
+            .await;
+        assert_eq!(response.status().as_u16(), 202, "{:?}", response.body());
+        let json: serde_json::Value = serde_json::from_slice(response.body()).expect("json");
+        Uuid::try_parse(json["data"]["job_id"].as_str().expect("job id")).expect("uuid")
+    }
 }
 
 /// A clock tests move by hand.

@@ -35,32 +35,15 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// Submits through the API and returns the job's message.
+/// Submits through the API and returns the job's message (the queue is emptied).
 async fn submit(b: &Backend, clock: &Arc<ManualClock>, body: serde_json::Value) -> JobMessage {
-    let app = b.app(clock.clone());
     let (key, org) = b.new_key().await;
-    let response = app
-        .api
-        .handle(request(
-            "POST",
-            "/api/v1/images/generations",
-            Some(&key),
-            None,
-            &body.to_string(),
-        ))
-        .await;
-    assert_eq!(response.status().as_u16(), 202, "{:?}", response.body());
-    let json: serde_json::Value = serde_json::from_slice(response.body()).expect("json");
-    let job_id = Uuid::try_parse(json["data"]["job_id"].as_str().expect("job id")).expect("uuid");
+    let job_id = b.app(clock.clone()).submit(&key, &body).await;
     b.drain_messages().await;
     JobMessage {
         job_id,
         org_id: org,
     }
-}
-
-fn no_fetch() -> Arc<StaticFetcher> {
-    Arc::new(StaticFetcher(Vec::new()))
 }
 
 async fn job(b: &Backend, id: Uuid) -> Job {
@@ -81,7 +64,7 @@ async fn a_queued_job_becomes_one_image_of_the_applied_size_and_format(b: Backen
         "https://cdn.example.com/tulips.png".into(),
         Ok(samples::png(40, 40).into()),
     )]));
-    let worker = b.worker(
+    let worker = b.worker_with(
         clock.clone(),
         Arc::new(TemplateGenerator),
         fetcher,
@@ -169,12 +152,7 @@ async fn duplicate_deliveries_do_no_work(b: Backend) {
     )
     .await;
     let generator = Arc::new(TemplateGenerator);
-    let worker = Arc::new(b.worker(
-        clock.clone(),
-        generator,
-        no_fetch(),
-        DecodeLimits::default(),
-    ));
+    let worker = Arc::new(b.worker(clock.clone(), generator));
     let (a, c) = tokio::join!(worker.process(message, 1), worker.process(message, 1));
     assert_eq!((a, c), (Disposition::Acknowledge, Disposition::Acknowledge));
     let first = job(&b, message.job_id).await;
@@ -205,12 +183,7 @@ async fn a_crashed_workers_job_is_taken_over_after_its_lease(b: Backend) {
     else {
         panic!("claimable");
     };
-    let worker = b.worker(
-        clock.clone(),
-        Arc::new(TemplateGenerator),
-        no_fetch(),
-        DecodeLimits::default(),
-    );
+    let worker = b.worker(clock.clone(), Arc::new(TemplateGenerator));
     assert_eq!(
         worker.process(message, 2).await,
         Disposition::Acknowledge,
@@ -235,12 +208,7 @@ async fn transient_failures_retry_then_fail_on_the_last_delivery(b: Backend) {
     let message = submit(&b, &clock, json!({"prompt": "Sale"})).await;
     let generator =
         FailingGenerator::new(|| GenerateError::Unavailable("503 from provider".into()));
-    let worker = b.worker(
-        clock.clone(),
-        generator.clone(),
-        no_fetch(),
-        DecodeLimits::default(),
-    );
+    let worker = b.worker(clock.clone(), generator.clone());
     for receive in 1..=4 {
         assert_eq!(
             worker.process(message, receive).await,
@@ -291,12 +259,7 @@ async fn refusals_and_empty_answers_fail_at_once(b: Backend) {
         ),
     ] {
         let message = submit(&b, &clock, json!({"prompt": "Sale"})).await;
-        let worker = b.worker(
-            clock.clone(),
-            FailingGenerator::new(error),
-            no_fetch(),
-            DecodeLimits::default(),
-        );
+        let worker = b.worker(clock.clone(), FailingGenerator::new(error));
         assert_eq!(worker.process(message, 1).await, Disposition::Acknowledge);
         let failed = job(&b, message.job_id).await;
         assert_eq!(
@@ -337,7 +300,7 @@ async fn unusable_references_fail_naming_the_image(b: Backend) {
             max_alloc: 16 * 1024 * 1024,
             ..DecodeLimits::default()
         };
-        let worker = b.worker(clock.clone(), Arc::new(TemplateGenerator), fetcher, limits);
+        let worker = b.worker_with(clock.clone(), Arc::new(TemplateGenerator), fetcher, limits);
         assert_eq!(worker.process(message, 1).await, Disposition::Acknowledge);
         let failed = job(&b, message.job_id).await;
         assert_eq!(
@@ -357,12 +320,7 @@ async fn a_batch_reports_only_what_must_come_back(b: Backend) {
         json!({"prompt": "Sale", "output": {"resolution": "512"}}),
     )
     .await;
-    let worker = b.worker(
-        clock.clone(),
-        Arc::new(TemplateGenerator),
-        no_fetch(),
-        DecodeLimits::default(),
-    );
+    let worker = b.worker(clock.clone(), Arc::new(TemplateGenerator));
     let deliveries = vec![
         Delivery {
             id: "m-ok".into(),
@@ -437,12 +395,7 @@ impl adgen::ports::ImageGenerator for ProviderLike {
 async fn a_providers_image_is_brought_to_the_exact_size_and_format(b: Backend) {
     let clock = ManualClock::at(NOW);
     let message = submit(&b, &clock, json!({"prompt": "Sale", "output": {"aspect_ratio": "4:5", "resolution": "512", "format": "jpeg"}})).await;
-    let worker = b.worker(
-        clock.clone(),
-        Arc::new(ProviderLike),
-        no_fetch(),
-        DecodeLimits::default(),
-    );
+    let worker = b.worker(clock.clone(), Arc::new(ProviderLike));
     assert_eq!(worker.process(message, 1).await, Disposition::Acknowledge);
     let done = job(&b, message.job_id).await;
     assert_eq!(done.payload.provider.as_deref(), Some("gemini"));

@@ -20,10 +20,9 @@ use adgen::api::Deadline;
 use adgen::generators::TemplateGenerator;
 use adgen::jobs::Job;
 use adgen::ports::{Claim, Clock, CreateJob, JobMessage, JobStore, PortError, SystemClock};
-use adgen::render::DecodeLimits;
 use adgen::service::generate::Worker;
 use adgen::service::jobs::PollingWatcher;
-use adgen_tests::{App, Backend, Kind, StaticFetcher, request};
+use adgen_tests::{App, Backend, Kind, request};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -221,12 +220,7 @@ impl Bench {
             reads: Mutex::default(),
         });
         let app = backend.app_with_jobs(clock.clone(), reads.clone());
-        let worker = backend.worker(
-            clock,
-            Arc::new(TemplateGenerator),
-            Arc::new(StaticFetcher(Vec::new())),
-            DecodeLimits::default(),
-        );
+        let worker = backend.worker(clock, Arc::new(TemplateGenerator));
         let (key, _) = backend.new_key().await;
         Bench {
             backend,
@@ -239,20 +233,7 @@ impl Bench {
 
     async fn submit(&self) -> Uuid {
         let body = json!({"prompt": "Autumn sale banner", "output": {"resolution": "512"}});
-        let response = self
-            .app
-            .api
-            .handle(request(
-                "POST",
-                "/api/v1/images/generations",
-                Some(&self.key),
-                None,
-                &body.to_string(),
-            ))
-            .await;
-        assert_eq!(response.status().as_u16(), 202, "submission accepted");
-        let json: Value = serde_json::from_slice(response.body()).expect("json");
-        Uuid::try_parse(json["data"]["job_id"].as_str().expect("job id")).expect("uuid")
+        self.app.submit(&self.key, &body).await
     }
 
     /// The long-poll, ended by `timeout_seconds` or by a platform deadline: the job's status.

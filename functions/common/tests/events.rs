@@ -140,7 +140,6 @@ fn event_json(name: &str) -> Value {
 
 async fn generate_events_through_the_handler(b: Backend) {
     use adgen::generators::TemplateGenerator;
-    use adgen::render::DecodeLimits;
     use adgen::service::sweep::{SweepSettings, Sweeper};
     use adgen_lambda::generate::GenerateFunction;
     use std::sync::Arc;
@@ -149,27 +148,16 @@ async fn generate_events_through_the_handler(b: Backend) {
     let clock = ManualClock::at(1_764_100_000);
     let app = b.app(clock.clone());
     let (key, org) = b.new_key().await;
-    let submitted = app
-        .api
-        .handle(adgen_tests::request(
-            "POST",
-            "/api/v1/images/generations",
-            Some(&key),
-            None,
-            r#"{"prompt":"Sale","output":{"resolution":"512"}}"#,
-        ))
-        .await;
-    let body: Value = serde_json::from_slice(submitted.body()).expect("json");
-    let job_id = body["data"]["job_id"].as_str().expect("job id").to_owned();
+    let job_id = app
+        .submit(
+            &key,
+            &serde_json::json!({"prompt": "Sale", "output": {"resolution": "512"}}),
+        )
+        .await
+        .to_string();
     b.drain_messages().await;
 
-    let no_fetch = Arc::new(adgen_tests::StaticFetcher(Vec::new()));
-    let worker = b.worker(
-        clock.clone(),
-        Arc::new(TemplateGenerator),
-        no_fetch,
-        DecodeLimits::default(),
-    );
+    let worker = b.worker(clock.clone(), Arc::new(TemplateGenerator));
     let sweeper = Sweeper {
         jobs: b.jobs.clone(),
         queue: b.queue.clone(),
