@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use adgen::auth::{ApiKeyRecord, KeyState};
-use adgen::brand::Brand;
+use adgen::brands::Brand;
+use adgen::contract::output::OutputRequest;
 use adgen::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
-use adgen::jobs::output::OutputRequest;
 use adgen::jobs::{
     FailureCode, GenerationWork, Job, JobInput, JobLease, JobPayload, JobStatus, Phase,
     ReferenceSource,

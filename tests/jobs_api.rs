@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adgen::api::Deadline;
-use adgen::brand::Brand;
-use adgen::generators::TemplateGenerator;
+use adgen::brands::Brand;
+use adgen::http::Deadline;
+use adgen_render::TemplateGenerator;
 use adgen_tests::{App, Backend, ManualClock, on_every_backend, request};
 use serde_json::{Value, json};
 use uuid::Uuid;

@@ -2,27 +2,29 @@
 //! folder, AWS on the emulators `scripts/test.sh` starts), the services over them, and the
 //! small tools tests need (a settable clock, a queue that fails on demand, request builders).
 
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use adgen::UnixSeconds;
-use adgen::adapters::{aws, embedded};
-use adgen::api::{Api, HttpRequest};
-use adgen::auth::{Authenticator, mint_key};
+use adgen::auth::mint_key;
+use adgen::config::{AwsConfig, LinksConfig, StoreConfig};
+use adgen::http::{Api, HttpRequest};
 use adgen::ports::{
-    ApiKeyStore, BlobStore, BrandStore, Clock, IdempotencyStore, ImageLinks, JobMessage, JobStore,
-    JobWatcher, PortError, Queue,
+    Adapters, Clock, GenerateError, Generated, GenerationInput, ImageGenerator, JobMessage,
+    JobStore, PortError, Queue, ReferenceFetcher,
 };
-use adgen::ports::{GenerateError, Generated, GenerationInput, ImageGenerator, ReferenceFetcher};
-use adgen::render::DecodeLimits;
-use adgen::service::generate::{Worker, WorkerSettings};
-use adgen::service::jobs::{JobsService, PollingWatcher};
+use adgen::service::generate::{Worker, WorkerParts, WorkerSettings};
+use adgen::service::jobs::JobsService;
 use adgen::service::submit::{SubmitService, SubmitSettings};
+use adgen_render::{Codec, DecodeLimits};
 use async_trait::async_trait;
 use bytes::Bytes;
 use uuid::Uuid;
+
+pub use adgen_testkit::{b64, http::get as http_get, images};
 
 /// Base of the result URLs the embedded adapter set mints in tests.
 pub const EMBEDDED_FILES_BASE: &str = "http://127.0.0.1:8080";
@@ -35,30 +37,26 @@ pub enum Kind {
 }
 
 /// One adapter set, fresh and isolated (its own folder, or its own table, queue and bucket).
+/// It dereferences to its [`Adapters`], so a test reaches a port as `backend.jobs`.
 pub struct Backend {
     pub kind: Kind,
-    pub keys: Arc<dyn ApiKeyStore>,
-    pub jobs: Arc<dyn JobStore>,
-    pub idempotency: Arc<dyn IdempotencyStore>,
-    pub brands: Arc<dyn BrandStore>,
-    pub queue: Arc<dyn Queue>,
-    pub blobs: Arc<dyn BlobStore>,
-    pub links: Arc<dyn ImageLinks>,
-    pub watcher: Arc<dyn JobWatcher>,
-    drain: Drain,
+    pub adapters: Adapters,
     raw: Raw,
     _folder: Option<TempFolder>,
+}
+
+impl Deref for Backend {
+    type Target = Adapters;
+
+    fn deref(&self) -> &Adapters {
+        &self.adapters
+    }
 }
 
 /// Direct access to the stored data, to plant what the adapters would never write.
 enum Raw {
     Sqlite(PathBuf),
     Dynamo(aws_sdk_dynamodb::Client, String),
-}
-
-enum Drain {
-    Embedded(Arc<embedded::EmbeddedQueue>),
-    Sqs(aws_sdk_sqs::Client, String),
 }
 
 impl Backend {
@@ -71,18 +69,10 @@ impl Backend {
 
     fn embedded() -> Backend {
         let folder = TempFolder::new();
-        let set = embedded::Embedded::open(&folder.0).expect("embedded adapters open");
+        let set = adgen_embedded::Embedded::open(&folder.0).expect("embedded adapters open");
         Backend {
             kind: Kind::Embedded,
-            keys: set.store.clone(),
-            jobs: set.store.clone(),
-            idempotency: set.store.clone(),
-            brands: set.store.clone(),
-            queue: set.queue.clone(),
-            blobs: set.blobs.clone(),
-            links: Arc::new(embedded::ServedFiles::new(EMBEDDED_FILES_BASE)),
-            watcher: set.store.clone(),
-            drain: Drain::Embedded(set.queue),
+            adapters: set.adapters(EMBEDDED_FILES_BASE),
             raw: Raw::Sqlite(folder.0.join("adgen.sqlite3")),
             _folder: Some(folder),
         }
@@ -94,20 +84,18 @@ impl Backend {
                 panic!("{name} is not set: run the tests with scripts/test.sh, which starts the AWS emulators")
             })
         };
-        let (ddb_url, sqs_url, s3_url) = (
-            endpoint("ADGEN_DYNAMODB_ENDPOINT"),
-            endpoint("ADGEN_SQS_ENDPOINT"),
-            endpoint("ADGEN_S3_ENDPOINT"),
-        );
-        let conf = aws::sdk_config("us-east-1").await;
-        let ddb = aws::dynamodb_client(&conf, Some(&ddb_url));
-        let sqs = aws::sqs_client(&conf, Some(&sqs_url));
-        let s3 = aws::s3_client(&conf, Some(&s3_url));
+        let endpoints = adgen_aws::Endpoints {
+            dynamodb: Some(endpoint("ADGEN_DYNAMODB_ENDPOINT")),
+            sqs: Some(endpoint("ADGEN_SQS_ENDPOINT")),
+            s3: Some(endpoint("ADGEN_S3_ENDPOINT")),
+        };
+        let clients = adgen_aws::AwsClients::load(adgen_aws::DEFAULT_REGION, &endpoints).await;
         let name = format!("adgen-test-{}", Uuid::new_v4().simple());
-        aws::create_table(&ddb, &name)
+        adgen_aws::create_table(&clients.dynamodb, &name)
             .await
             .expect("table created on DynamoDB Local");
-        let queue_url = sqs
+        let queue_url = clients
+            .sqs
             .create_queue()
             .queue_name(&name)
             .send()
@@ -115,27 +103,33 @@ impl Backend {
             .expect("queue created on moto")
             .queue_url
             .expect("queue url");
-        s3.create_bucket()
+        clients
+            .s3
+            .create_bucket()
             .bucket(&name)
             .send()
             .await
             .expect("bucket created on moto");
-        let store = Arc::new(aws::DynamoStore::new(ddb.clone(), name.clone()));
+        let config = AwsConfig {
+            store: StoreConfig {
+                table: name.clone(),
+                dynamodb_endpoint: endpoints.dynamodb.clone(),
+            },
+            bucket: name.clone(),
+            s3_endpoint: endpoints.s3.clone(),
+            queue_url,
+            sqs_endpoint: endpoints.sqs.clone(),
+            links: LinksConfig {
+                url_expiry: Duration::from_secs(300),
+                public_base_url: None,
+            },
+            api_key_cache_ttl: Duration::from_secs(30),
+        };
+        let ddb = clients.dynamodb.clone();
+        let (adapters, _store) = adgen_aws::adapters_from(clients, &config);
         Backend {
             kind: Kind::Aws,
-            keys: store.clone(),
-            jobs: store.clone(),
-            idempotency: store.clone(),
-            brands: store,
-            queue: Arc::new(aws::SqsQueue::new(sqs.clone(), queue_url.clone())),
-            blobs: Arc::new(aws::S3Blobs::new(s3.clone(), name.clone())),
-            links: Arc::new(aws::S3Links::new(
-                aws::S3Blobs::new(s3, name.clone()),
-                Duration::from_secs(300),
-                None,
-            )),
-            watcher: Arc::new(PollingWatcher::default()),
-            drain: Drain::Sqs(sqs, queue_url),
+            adapters,
             raw: Raw::Dynamo(ddb, name),
             _folder: None,
         }
@@ -144,38 +138,18 @@ impl Backend {
     /// Receives one waiting message (hiding it for a minute), then has the adapter make it
     /// visible again after `delay`, as the worker does for a retry.
     pub async fn receive_then_redeliver_after(&self, delay: Duration) -> JobMessage {
-        match &self.drain {
-            Drain::Embedded(queue) => {
-                let d = queue
-                    .receive(1, 60_000)
-                    .await
-                    .expect("receive")
-                    .pop()
-                    .expect("a message");
-                queue
-                    .redeliver_after(&d.receipt, delay.as_millis() as i64)
-                    .await
-                    .expect("redeliver");
-                d.message
-            }
-            Drain::Sqs(client, url) => {
-                let out = client
-                    .receive_message()
-                    .queue_url(url)
-                    .max_number_of_messages(1)
-                    .visibility_timeout(60)
-                    .send()
-                    .await
-                    .expect("receive");
-                let m = out.messages.unwrap_or_default().pop().expect("a message");
-                let queue = aws::SqsQueue::new(client.clone(), url.clone());
-                queue
-                    .redeliver_after(m.receipt_handle.as_deref().expect("receipt"), delay)
-                    .await
-                    .expect("redeliver");
-                serde_json::from_str(m.body.as_deref().expect("body")).expect("a JobMessage")
-            }
-        }
+        let delivery = self
+            .consumer
+            .receive(1, Duration::from_secs(60))
+            .await
+            .expect("receive")
+            .pop()
+            .expect("a message");
+        self.consumer
+            .redeliver_after(&delivery.receipt, delay)
+            .await
+            .expect("redeliver");
+        serde_json::from_str(&delivery.body).expect("a JobMessage")
     }
 
     /// Plants a queued job whose stored document is not a job (corruption), last updated at
@@ -219,46 +193,23 @@ impl Backend {
     /// Takes every message waiting in the queue (and deletes it).
     pub async fn drain_messages(&self) -> Vec<JobMessage> {
         let mut all = Vec::new();
-        match &self.drain {
-            Drain::Embedded(queue) => loop {
-                let batch = queue.receive(100, 60_000).await.expect("receive");
-                if batch.is_empty() {
-                    break;
-                }
-                for d in batch {
-                    queue.delete(&d.receipt).await.expect("delete");
-                    all.push(d.message);
-                }
-            },
-            Drain::Sqs(client, url) => loop {
-                let out = client
-                    .receive_message()
-                    .queue_url(url)
-                    .max_number_of_messages(10)
-                    .visibility_timeout(60)
-                    .send()
+        loop {
+            let batch = self
+                .consumer
+                .receive(10, Duration::from_secs(60))
+                .await
+                .expect("receive");
+            if batch.is_empty() {
+                return all;
+            }
+            for delivery in batch {
+                all.push(serde_json::from_str(&delivery.body).expect("message is a JobMessage"));
+                self.consumer
+                    .delete(&delivery.receipt)
                     .await
-                    .expect("receive");
-                let messages = out.messages.unwrap_or_default();
-                if messages.is_empty() {
-                    break;
-                }
-                for m in messages {
-                    let body = m.body.as_deref().expect("body");
-                    all.push(serde_json::from_str(body).expect("message is a JobMessage"));
-                    if let Some(receipt) = m.receipt_handle {
-                        client
-                            .delete_message()
-                            .queue_url(url)
-                            .receipt_handle(receipt)
-                            .send()
-                            .await
-                            .expect("delete");
-                    }
-                }
-            },
+                    .expect("delete");
+            }
         }
-        all
     }
 
     /// A new API key of a new organisation: `(key, org_id)`.
@@ -277,37 +228,22 @@ impl Backend {
     /// As [`Backend::app`], with both services using `jobs` as their job store (a decorator
     /// over `self.jobs`, say, that counts reads).
     pub fn app_with_jobs(&self, clock: Arc<dyn Clock>, jobs: Arc<dyn JobStore>) -> App {
-        let auth = Arc::new(Authenticator::new(
-            self.keys.clone(),
-            Duration::from_secs(30),
-        ));
         let queue = Arc::new(FlakyQueue::new(self.queue.clone()));
-        let submit = Arc::new(SubmitService {
-            auth: auth.clone(),
-            jobs: jobs.clone(),
-            idempotency: self.idempotency.clone(),
-            brands: self.brands.clone(),
-            queue: queue.clone(),
-            blobs: self.blobs.clone(),
-            clock: clock.clone(),
-            settings: SubmitSettings::default(),
-        });
-        let jobs = Arc::new(JobsService {
-            auth,
+        let adapters = Adapters {
             jobs,
-            brands: self.brands.clone(),
-            links: self.links.clone(),
-            watcher: self.watcher.clone(),
-            clock,
-        });
+            queue: queue.clone(),
+            ..self.adapters.clone()
+        };
+        let settings = SubmitSettings::default();
         App {
-            api: Api { submit, jobs },
+            api: Api {
+                submit: Arc::new(SubmitService::new(&adapters, clock.clone(), settings)),
+                jobs: Arc::new(JobsService::new(&adapters, clock, settings.key_cache_ttl)),
+            },
             queue,
         }
     }
-}
 
-impl Backend {
     /// A worker over this backend with `generator`, no reachable URLs and the default limits.
     pub fn worker(&self, clock: Arc<dyn Clock>, generator: Arc<dyn ImageGenerator>) -> Worker {
         self.worker_with(
@@ -326,19 +262,16 @@ impl Backend {
         fetcher: Arc<dyn ReferenceFetcher>,
         decode_limits: DecodeLimits,
     ) -> Worker {
-        Worker {
-            jobs: self.jobs.clone(),
-            blobs: self.blobs.clone(),
-            brands: self.brands.clone(),
+        let parts = WorkerParts {
             fetcher,
             generator,
-            clock,
-            settings: WorkerSettings {
-                lease_seconds: 300,
-                max_receives: 5,
-                decode_limits,
-            },
-        }
+            codec: Arc::new(Codec::new(decode_limits)),
+        };
+        let settings = WorkerSettings {
+            lease_seconds: 300,
+            max_receives: 5,
+        };
+        Worker::new(&self.adapters, parts, clock, settings)
     }
 }
 
@@ -381,57 +314,6 @@ impl ImageGenerator for FailingGenerator {
         self.calls.fetch_add(1, Ordering::SeqCst);
         Err((self.error)())
     }
-}
-
-/// A plain HTTP/1.1 GET over loopback (presigned emulator URLs, `adgen serve`): status, headers, body.
-pub async fn http_get(url: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let mut stream = tokio::net::TcpStream::connect(authority)
-        .await
-        .expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("header end");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .expect("status");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
-    {
-        body = dechunk(&body);
-    }
-    (status, headers, body)
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&data[end + 2..end + 2 + size]);
-        data = &data[end + 2 + size + 2..];
-    }
-    out
 }
 
 pub struct App {

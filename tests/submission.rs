@@ -3,15 +3,14 @@
 
 use std::sync::Arc;
 
-use adgen::api::HttpResponse;
-use adgen::api::generation::GenerationRequest;
 use adgen::auth::{KeyState, hash_key};
-use adgen::brand::Brand;
+use adgen::brands::Brand;
+use adgen::contract::generation::GenerationRequest;
+use adgen::http::HttpResponse;
 use adgen::idempotency::{self, IdempotencyRecord, IdempotencyScope, IdempotencyState};
 use adgen::jobs::ReferenceSource;
 use adgen::ports::Clock;
 use adgen_tests::{App, Backend, ManualClock, on_every_backend, request};
-use base64::Engine;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -131,7 +130,7 @@ impl Client {
 }
 
 fn png_b64() -> String {
-    base64::engine::general_purpose::STANDARD.encode(adgen::api::reference::samples::png(8, 6))
+    adgen_tests::b64(&adgen_testkit::images::png(8, 6))
 }
 
 async fn authentication_codes(b: Backend) {
@@ -265,7 +264,7 @@ async fn accepted_job_is_recorded_staged_and_enqueued(b: Backend) {
     assert_eq!(blob.content_type, "image/png");
     assert_eq!(
         blob.bytes.as_ref(),
-        adgen::api::reference::samples::png(8, 6).as_slice()
+        adgen_testkit::images::png(8, 6).as_slice()
     );
 
     assert_eq!(

@@ -4,17 +4,17 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use adgen::api::reference::samples;
-use adgen::generators::TemplateGenerator;
 use adgen::jobs::{FailureCode, Job, JobStatus, Phase};
+use adgen::ports::Received;
 use adgen::ports::{Claim, Clock, GenerateError, JobMessage};
-use adgen::render::DecodeLimits;
-use adgen::service::generate::{Delivery, Disposition, Redelivery, process_batch, retry_delay};
+use adgen::service::generate::{Disposition, Redelivery, process_batch, retry_delay};
+use adgen_render::DecodeLimits;
+use adgen_render::TemplateGenerator;
+use adgen_testkit::images as samples;
 use adgen_tests::{
-    Backend, FailingGenerator, Kind, ManualClock, StaticFetcher, http_get, on_every_backend,
+    Backend, FailingGenerator, Kind, ManualClock, StaticFetcher, b64, http_get, on_every_backend,
     request,
 };
-use base64::Engine;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -30,10 +30,6 @@ on_every_backend!(
     a_batch_reports_only_what_must_come_back,
     a_providers_image_is_brought_to_the_exact_size_and_format,
 );
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
 
 /// Submits through the API and returns the job's message (the queue is emptied).
 async fn submit(b: &Backend, clock: &Arc<ManualClock>, body: serde_json::Value) -> JobMessage {
@@ -322,18 +318,18 @@ async fn a_batch_reports_only_what_must_come_back(b: Backend) {
     .await;
     let worker = b.worker(clock.clone(), Arc::new(TemplateGenerator));
     let deliveries = vec![
-        Delivery {
-            id: "m-ok".into(),
+        Received {
+            receipt: "m-ok".into(),
             body: serde_json::to_string(&ok).expect("json"),
             receive_count: 1,
         },
-        Delivery {
-            id: "m-garbage".into(),
+        Received {
+            receipt: "m-garbage".into(),
             body: "not json".into(),
             receive_count: 1,
         },
-        Delivery {
-            id: "m-unknown".into(),
+        Received {
+            receipt: "m-unknown".into(),
             body: serde_json::to_string(&JobMessage {
                 job_id: Uuid::new_v4(),
                 org_id: ok.org_id,
@@ -355,8 +351,8 @@ async fn a_batch_reports_only_what_must_come_back(b: Backend) {
     let deadline_passed = tokio::time::Instant::now();
     let retry = process_batch(
         &worker,
-        vec![Delivery {
-            id: "m-late".into(),
+        vec![Received {
+            receipt: "m-late".into(),
             body: serde_json::to_string(&slow).expect("json"),
             receive_count: 1,
         }],
@@ -366,7 +362,7 @@ async fn a_batch_reports_only_what_must_come_back(b: Backend) {
     assert_eq!(
         retry,
         [Redelivery {
-            id: "m-late".into(),
+            receipt: "m-late".into(),
             delay: retry_delay(1)
         }],
         "work cut off by the deadline comes back"

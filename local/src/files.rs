@@ -1,15 +1,15 @@
 //! `GET /files/<key>`: result images served by `adgen serve` (what a presigned S3 URL is on
 //! AWS). Only finished ads are served; keys that could leave the data folder are refused.
 
-use adgen::adapters::embedded::FolderBlobs;
-use adgen::api::{ApiError, ErrorType, RequestId};
-use adgen::auth::hex;
-use adgen::jobs::output::ImageFormat;
+use adgen::contract::RequestId;
+use adgen::contract::output::ImageFormat;
+use adgen::digest::sha256_hex;
+use adgen::http::{ApiError, ErrorType};
 use adgen::ports::BlobStore;
+use adgen_embedded::FolderBlobs;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::Full;
-use sha2::{Digest, Sha256};
 
 /// Only result images are public; staged references are not.
 const SERVED_PREFIX: &str = "ads/";
@@ -50,7 +50,7 @@ pub async fn serve(
         Ok(None) => return refuse(not_found()),
         Err(e) => return refuse(ApiError::unavailable(&e)),
     };
-    let etag = format!("\"{}\"", &hex(&Sha256::digest(&blob.bytes))[..32]);
+    let etag = format!("\"{}\"", &sha256_hex(&blob.bytes)[..32]);
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

@@ -8,19 +8,17 @@ mod worker;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use adgen::adapters::embedded::{Embedded, ServedFiles};
-use adgen::api::Api;
-use adgen::auth::{Authenticator, mint_key};
-use adgen::config::{GeneratorConfig, process_env};
-use adgen::generators;
+use adgen::auth::mint_key;
+use adgen::config::{GeneratorConfig, StoreConfig, process_env};
+use adgen::http::Api;
 use adgen::ports::{ApiKeyStore, Clock, SystemClock};
-use adgen::render::DecodeLimits;
 use adgen::service::generate::{Worker, WorkerSettings};
 use adgen::service::jobs::JobsService;
 use adgen::service::submit::{SubmitService, SubmitSettings};
 use adgen::service::sweep::{SweepSettings, Sweeper};
+use adgen_embedded::Embedded;
+use adgen_render::{Codec, TemplateGenerator};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
@@ -137,13 +135,10 @@ async fn create_key(store: &dyn ApiKeyStore, org: Uuid) -> Result<String> {
 }
 
 async fn aws_key_store() -> Result<Arc<dyn ApiKeyStore>> {
-    let config = adgen::config::CommonConfig::from_env(&adgen::config::process_env())?;
-    let conf = adgen::adapters::aws::sdk_config("us-east-1").await;
-    let client = adgen::adapters::aws::dynamodb_client(&conf, config.dynamodb_endpoint.as_deref());
-    Ok(Arc::new(adgen::adapters::aws::DynamoStore::new(
-        client,
-        config.table,
-    )))
+    let config = StoreConfig::from_env(&process_env())?;
+    let conf = adgen_aws::sdk_config(adgen_aws::DEFAULT_REGION).await;
+    let client = adgen_aws::dynamodb_client(&conf, config.dynamodb_endpoint.as_deref());
+    Ok(Arc::new(adgen_aws::DynamoStore::new(client, config.table)))
 }
 
 async fn serve(
@@ -165,33 +160,20 @@ async fn serve(
     }
     let base_url = public_url.unwrap_or_else(|| format!("http://{bound}"));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let auth = Arc::new(Authenticator::new(
-        embedded.store.clone(),
-        Duration::from_secs(30),
-    ));
+    // Long-polls wake when the worker writes the job, not by re-reading it (the embedded
+    // store's watcher).
+    let adapters = embedded.adapters(&base_url);
+    let settings = SubmitSettings {
+        max_body_bytes,
+        ..SubmitSettings::default()
+    };
     let api = Arc::new(Api {
-        submit: Arc::new(SubmitService {
-            auth: auth.clone(),
-            jobs: embedded.store.clone(),
-            idempotency: embedded.store.clone(),
-            brands: embedded.store.clone(),
-            queue: embedded.queue.clone(),
-            blobs: embedded.blobs.clone(),
-            clock: clock.clone(),
-            settings: SubmitSettings {
-                max_body_bytes,
-                ..SubmitSettings::default()
-            },
-        }),
-        jobs: Arc::new(JobsService {
-            auth,
-            jobs: embedded.store.clone(),
-            brands: embedded.store.clone(),
-            links: Arc::new(ServedFiles::new(&base_url)),
-            // Long-polls wake when the worker writes the job, not by re-reading it.
-            watcher: embedded.store.clone(),
-            clock: clock.clone(),
-        }),
+        submit: Arc::new(SubmitService::new(&adapters, clock.clone(), settings)),
+        jobs: Arc::new(JobsService::new(
+            &adapters,
+            clock.clone(),
+            settings.key_cache_ttl,
+        )),
     });
     if first_start {
         let org = Uuid::new_v4();
@@ -206,26 +188,26 @@ async fn serve(
         );
     }
     let generator_config = GeneratorConfig::from_env(&process_env())?;
-    let worker = Arc::new(Worker {
-        jobs: embedded.store.clone(),
-        blobs: embedded.blobs.clone(),
-        brands: embedded.store.clone(),
-        fetcher: generators::reference_fetcher()?,
-        generator: generators::from_config(&generator_config)?,
-        clock: clock.clone(),
-        settings: WorkerSettings {
+    let parts = adgen_outbound::worker_parts(
+        &generator_config,
+        Arc::new(Codec::default()),
+        Arc::new(TemplateGenerator),
+    )?;
+    let worker = Arc::new(Worker::new(
+        &adapters,
+        parts,
+        clock.clone(),
+        WorkerSettings {
             lease_seconds: LOCAL_LEASE_SECONDS,
             max_receives: LOCAL_MAX_RECEIVES,
-            decode_limits: DecodeLimits::default(),
         },
-    });
-    tokio::spawn(worker::run(embedded.queue.clone(), worker.clone()));
-    tokio::spawn(worker::sweep_periodically(Sweeper {
-        jobs: embedded.store.clone(),
-        queue: embedded.queue.clone(),
+    ));
+    tokio::spawn(worker::run(adapters.consumer.clone(), worker.clone()));
+    tokio::spawn(worker::sweep_periodically(Sweeper::new(
+        &adapters,
         clock,
-        settings: SweepSettings::default(),
-    }));
+        SweepSettings::default(),
+    )));
     println!(
         "adgen serving {base_url} (data in {}, generator {})",
         data_dir.display(),

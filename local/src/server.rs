@@ -5,8 +5,9 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adgen::adapters::embedded::{FolderBlobs, ServedFiles};
-use adgen::api::{Api, ApiError, HttpResponse, RequestId};
+use adgen::contract::RequestId;
+use adgen::http::{Api, ApiError, HttpResponse};
+use adgen_embedded::{FolderBlobs, ServedFiles};
 
 use crate::files;
 use anyhow::Result;

@@ -3,10 +3,10 @@
 
 use std::process::Command;
 
-use adgen::adapters::aws;
-use adgen::adapters::embedded::Embedded;
 use adgen::auth::{KeyState, hash_key};
 use adgen::ports::ApiKeyStore;
+use adgen_aws as aws;
+use adgen_embedded::Embedded;
 use uuid::Uuid;
 
 fn create_key(args: &[&str], envs: &[(&str, &str)]) -> String {
@@ -60,7 +60,7 @@ async fn embedded_store() {
 async fn dynamodb_with_aws_flag() {
     let endpoint = std::env::var("ADGEN_DYNAMODB_ENDPOINT")
         .expect("ADGEN_DYNAMODB_ENDPOINT is not set: run the tests with scripts/test.sh");
-    let conf = aws::sdk_config("us-east-1").await;
+    let conf = aws::sdk_config(aws::DEFAULT_REGION).await;
     let client = aws::dynamodb_client(&conf, Some(&endpoint));
     let table = format!("adgen-keys-{}", Uuid::new_v4().simple());
     aws::create_table(&client, &table).await.expect("table");

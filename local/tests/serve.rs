@@ -14,9 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use adgen::api::reference::samples;
 use adgen::service::submit::SubmitSettings;
-use base64::Engine;
+use adgen_testkit::images as samples;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -50,7 +49,7 @@ fn submit_and_replay(server: &Server) -> Uuid {
     let body = serde_json::to_vec(&json!({
         // "banner" resolves `auto` to 16:9: a non-square size catches swapped width/height.
         "prompt": "Autumn sale banner for a coffee shop, warm tones",
-        "reference_images": [base64::engine::general_purpose::STANDARD.encode(&reference)],
+        "reference_images": [adgen_testkit::b64(&reference)],
         "brand_identity_json": {
             "primary_background_hex": "#1F2A44",
             "primary_accent_hex": "#F2A541",

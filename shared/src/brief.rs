@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::brand::is_hex_colour;
-use crate::jobs::output::OutputApplied;
+use crate::contract::brand_dna::is_hex_colour;
+use crate::contract::output::OutputApplied;
 
 /// The brand fields generation uses, read from a brand DNA document (spec §7).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -249,7 +249,7 @@ fn headline_from(prompt: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::output::OutputRequest;
+    use crate::contract::output::OutputRequest;
     use serde_json::json;
 
     fn applied(prompt: &str) -> OutputApplied {

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use crate::service::auth::{DEFAULT_CACHE_TTL, MAX_CACHE_TTL};
+use crate::service::idempotency::DEFAULT_TTL_SECONDS;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("environment variable {0} is required but not set")]
@@ -70,52 +73,68 @@ pub fn process_env() -> Env<impl Fn(&str) -> Option<String>> {
     Env(|name: &str| std::env::var(name).ok())
 }
 
-/// Settings every function shares.
+/// Where the records live: the DynamoDB table (and an emulator's endpoint, in tests).
 #[derive(Debug, Clone)]
-pub struct CommonConfig {
+pub struct StoreConfig {
     pub table: String,
     pub dynamodb_endpoint: Option<String>,
-    pub api_key_cache_ttl: Duration,
 }
 
-impl CommonConfig {
+impl StoreConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         Ok(Self {
             table: env.required("ADGEN_TABLE")?,
             dynamodb_endpoint: env.url("ADGEN_DYNAMODB_ENDPOINT")?,
-            api_key_cache_ttl: Duration::from_secs(env.number(
-                "ADGEN_API_KEY_CACHE_SECONDS",
-                30,
-                0,
-                60,
-            )? as u64),
         })
     }
 }
 
-/// Where result images live and how their URLs are minted.
+/// How result image URLs are minted.
 #[derive(Debug, Clone)]
-pub struct ImageLinksConfig {
-    pub bucket: String,
-    pub s3_endpoint: Option<String>,
+pub struct LinksConfig {
     /// Lifetime of presigned URLs; shorter than the role's session, since they die with it.
     pub url_expiry: Duration,
     /// A public (CDN) base URL in front of the bucket; when set, URLs are not presigned.
     pub public_base_url: Option<String>,
 }
 
-impl ImageLinksConfig {
+/// The AWS resources every function is wired to (one adapter set): table, bucket, generation
+/// queue, the emulator endpoints tests set, and the API-key cache of a warm instance.
+#[derive(Debug, Clone)]
+pub struct AwsConfig {
+    pub store: StoreConfig,
+    pub bucket: String,
+    pub s3_endpoint: Option<String>,
+    pub queue_url: String,
+    pub sqs_endpoint: Option<String>,
+    pub links: LinksConfig,
+    pub api_key_cache_ttl: Duration,
+}
+
+impl AwsConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let queue_url = env.required_url("ADGEN_QUEUE_URL")?;
         Ok(Self {
+            store: StoreConfig::from_env(env)?,
             bucket: env.required("ADGEN_BUCKET")?,
             s3_endpoint: env.url("ADGEN_S3_ENDPOINT")?,
-            url_expiry: Duration::from_secs(env.number(
-                "ADGEN_IMAGE_URL_EXPIRY_SECONDS",
-                900,
-                60,
-                3600,
+            queue_url,
+            sqs_endpoint: env.url("ADGEN_SQS_ENDPOINT")?,
+            links: LinksConfig {
+                url_expiry: Duration::from_secs(env.number(
+                    "ADGEN_IMAGE_URL_EXPIRY_SECONDS",
+                    900,
+                    60,
+                    3600,
+                )? as u64),
+                public_base_url: env.url("ADGEN_IMAGE_PUBLIC_BASE_URL")?,
+            },
+            api_key_cache_ttl: Duration::from_secs(env.number(
+                "ADGEN_API_KEY_CACHE_SECONDS",
+                DEFAULT_CACHE_TTL.as_secs() as i64,
+                0,
+                MAX_CACHE_TTL.as_secs() as i64,
             )? as u64),
-            public_base_url: env.url("ADGEN_IMAGE_PUBLIC_BASE_URL")?,
         })
     }
 }
@@ -123,15 +142,13 @@ impl ImageLinksConfig {
 /// The jobs function's settings.
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
-    pub common: CommonConfig,
-    pub links: ImageLinksConfig,
+    pub aws: AwsConfig,
 }
 
 impl JobsConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         Ok(Self {
-            common: CommonConfig::from_env(env)?,
-            links: ImageLinksConfig::from_env(env)?,
+            aws: AwsConfig::from_env(env)?,
         })
     }
 }
@@ -139,32 +156,27 @@ impl JobsConfig {
 /// The submit function's settings.
 #[derive(Debug, Clone)]
 pub struct SubmitConfig {
-    pub common: CommonConfig,
-    pub queue_url: String,
-    pub sqs_endpoint: Option<String>,
-    pub bucket: String,
-    pub s3_endpoint: Option<String>,
+    pub aws: AwsConfig,
     pub idempotency_ttl_seconds: i64,
 }
 
 impl SubmitConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let queue_url = env.required_url("ADGEN_QUEUE_URL")?;
         Ok(Self {
-            common: CommonConfig::from_env(env)?,
-            queue_url,
-            sqs_endpoint: env.url("ADGEN_SQS_ENDPOINT")?,
-            bucket: env.required("ADGEN_BUCKET")?,
-            s3_endpoint: env.url("ADGEN_S3_ENDPOINT")?,
+            aws: AwsConfig::from_env(env)?,
             idempotency_ttl_seconds: env.number(
                 "ADGEN_IDEMPOTENCY_TTL_SECONDS",
-                86_400,
-                86_400,
+                DEFAULT_TTL_SECONDS,
+                DEFAULT_TTL_SECONDS,
                 30 * 86_400,
             )?,
         })
     }
 }
+
+/// How long one request to a hosted image model may take: they take tens of seconds to
+/// minutes.
+pub const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Which image generator the worker uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,10 +217,9 @@ impl GeneratorConfig {
                     .unwrap_or_else(|| default_base.to_owned()),
                 api_key: env.required("ADGEN_PROVIDER_API_KEY")?,
                 model: env.required("ADGEN_PROVIDER_MODEL")?,
-                // Hosted image models take tens of seconds to minutes.
                 request_timeout: Duration::from_secs(env.number(
                     "ADGEN_PROVIDER_TIMEOUT_SECONDS",
-                    300,
+                    DEFAULT_PROVIDER_TIMEOUT.as_secs() as i64,
                     30,
                     840,
                 )? as u64),
@@ -231,11 +242,7 @@ impl GeneratorConfig {
 /// The generate function's settings (worker and sweep).
 #[derive(Debug, Clone)]
 pub struct GenerateConfig {
-    pub common: CommonConfig,
-    pub bucket: String,
-    pub s3_endpoint: Option<String>,
-    pub queue_url: String,
-    pub sqs_endpoint: Option<String>,
+    pub aws: AwsConfig,
     /// How long a claim holds: at least the function's timeout, so a live worker keeps its job.
     pub lease_seconds: i64,
     /// Must equal the queue's redrive `maxReceiveCount`: the last delivery fails the job
@@ -246,13 +253,8 @@ pub struct GenerateConfig {
 
 impl GenerateConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        let queue_url = env.required_url("ADGEN_QUEUE_URL")?;
         Ok(Self {
-            common: CommonConfig::from_env(env)?,
-            bucket: env.required("ADGEN_BUCKET")?,
-            s3_endpoint: env.url("ADGEN_S3_ENDPOINT")?,
-            queue_url,
-            sqs_endpoint: env.url("ADGEN_SQS_ENDPOINT")?,
+            aws: AwsConfig::from_env(env)?,
             lease_seconds: env.number("ADGEN_LEASE_SECONDS", 900, 60, 3600)?,
             max_receives: env.number("ADGEN_MAX_RECEIVES", 5, 1, 1000)? as u32,
             generator: GeneratorConfig::from_env(env)?,
@@ -302,9 +304,10 @@ mod tests {
             ("ADGEN_DYNAMODB_ENDPOINT", ""),
         ]))
         .expect("valid");
-        assert_eq!(config.common.dynamodb_endpoint, None);
+        assert_eq!(config.aws.store.dynamodb_endpoint, None);
         assert_eq!(config.idempotency_ttl_seconds, 86_400);
-        assert_eq!(config.common.api_key_cache_ttl, Duration::from_secs(30));
+        assert_eq!(config.aws.api_key_cache_ttl, Duration::from_secs(30));
+        assert_eq!(config.aws.links.url_expiry, Duration::from_secs(900));
     }
 
     #[test]

@@ -1,35 +1,31 @@
-//! adgen domain crate: every rule of the HTTP contract lives here.
+//! adgen's domain crate: every rule of the product, and no I/O (no AWS SDK, database, HTTP
+//! client or server, image codec or font). Adapter crates implement its ports; function crates
+//! and `adgen serve` assemble them.
 //!
-//! Layout: `api` (wire types, validation, envelopes, routing), `auth` (API keys),
-//! `jobs` (job record, state machine, output sizing), `idempotency` (fingerprints and the
-//! submission protocol), `brand` (brand identity rules), `net` (address blocking),
-//! `ports` (traits every store/queue/blob adapter implements), `service` (use cases),
-//! `render` (image pipeline: decode under limits, resize, the offline ad template, encode),
-//! `adapters` (AWS and embedded implementations behind cargo features), `config`;
-//! behind the `http-clients` feature, the worker's outbound HTTP: `fetch` (reference images,
-//! SSRF-safe) and `providers` (image-generation APIs), sharing `http_client`.
+//! Modules, bottom up (each uses only those before it):
+//! - `digest`, `net`, `pixels`: small pure helpers (SHA-256 hex, public-address rules for
+//!   SSRF, the RGBA buffer and colours the image port carries);
+//! - `contract`: wire types, validation, limits, envelopes, issues;
+//! - `auth`, `idempotency`, `jobs`, `brands`: records, state and their rules; `brief`: the
+//!   creative brief compiler;
+//! - `ports`: the traits adapters implement, and the [`ports::Adapters`] bundle;
+//! - `service`: use cases over the ports (submit, read job, worker, sweep);
+//! - `http`: routing and the one mapping of domain errors to HTTP answers;
+//! - `config`: configuration read once at cold start, errors naming the variable.
 
-pub mod adapters;
-pub mod api;
 pub mod auth;
-pub mod brand;
+pub mod brands;
 pub mod brief;
 pub mod config;
-#[cfg(feature = "http-clients")]
-pub mod fetch;
-pub mod generators;
-#[cfg(feature = "http-clients")]
-pub mod http_client;
+pub mod contract;
+pub mod digest;
+pub mod http;
 pub mod idempotency;
 pub mod jobs;
 pub mod net;
+pub mod pixels;
 pub mod ports;
-#[cfg(feature = "http-clients")]
-pub mod providers;
-pub mod render;
 pub mod service;
-#[cfg(all(test, feature = "http-clients"))]
-mod test_http;
 
 /// Unix time in whole seconds.
 pub type UnixSeconds = i64;

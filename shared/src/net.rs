@@ -63,41 +63,6 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     !blocked
 }
 
-/// One address from every blocked range, for the tests of everything that applies the rule.
-#[cfg(test)]
-pub(crate) const BLOCKED_EXAMPLES: &[&str] = &[
-    "0.0.0.0",
-    "0.1.2.3",
-    "10.0.0.1",
-    "100.64.0.1",
-    "100.127.255.254",
-    "127.0.0.1",
-    "127.255.255.255",
-    "169.254.169.254",
-    "172.16.0.1",
-    "172.31.255.255",
-    "192.0.0.8",
-    "192.0.2.1",
-    "192.168.1.1",
-    "198.18.0.1",
-    "198.19.255.255",
-    "224.0.0.1",
-    "239.255.255.250",
-    "255.255.255.255",
-    "::",
-    "::1",
-    "fc00::1",
-    "fd12:3456::1",
-    "fe80::1",
-    "ff02::1",
-    "::ffff:127.0.0.1",
-    "::ffff:10.1.2.3",
-    "::ffff:169.254.169.254",
-    "::127.0.0.1",
-    "64:ff9b::7f00:1",
-    "2001:db8::1",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,7 +73,7 @@ mod tests {
 
     #[test]
     fn blocked_ranges_are_blocked() {
-        for addr in BLOCKED_EXAMPLES {
+        for addr in adgen_testkit::BLOCKED_ADDRESS_EXAMPLES {
             assert!(!public(addr), "{addr} must be blocked");
         }
     }

@@ -1,5 +1,10 @@
-//! The ports: every store, queue and blob the flow touches, as traits. Adapters implement
-//! them (`adapters::aws`, `adapters::embedded`); the contract-test suite runs against each.
+//! The ports: every store, queue, blob, outbound call and image operation the flow touches, as
+//! traits. Adapter crates implement them (`adgen-aws`, `adgen-embedded`, `adgen-outbound`,
+//! `adgen-render`); the contract-test suite runs against each adapter set. [`Adapters`] is one
+//! adapter set's stores and queue, handed to the services' constructors.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -8,12 +13,13 @@ use uuid::Uuid;
 
 use crate::UnixSeconds;
 use crate::auth::ApiKeyRecord;
-use crate::brand::Brand;
+use crate::brands::Brand;
 use crate::brief::CreativeBrief;
+use crate::contract::output::ImageFormat;
+use crate::contract::output::{OutputApplied, ThinkingIntensity};
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, StoredResponse};
 use crate::jobs::Job;
-use crate::jobs::output::{OutputApplied, ThinkingIntensity};
-use crate::render::{Colours, RgbaImage};
+use crate::pixels::{Colours, Pixels};
 
 /// A failure of infrastructure behind a port. The text is for logs only; clients see a
 /// generic 5xx (spec §1: no SDK texts reach a client).
@@ -143,6 +149,30 @@ pub trait Queue: Send + Sync {
     async fn send(&self, message: &JobMessage) -> Result<(), PortError>;
 }
 
+/// One message as the queue delivered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// Names this delivery to [`QueueConsumer::delete`] and [`QueueConsumer::redeliver_after`]
+    /// (an SQS receipt handle).
+    pub receipt: String,
+    /// The body as sent; the worker reads it (an unreadable one is dropped, not retried).
+    pub body: String,
+    /// 1 on the first delivery.
+    pub receive_count: u32,
+}
+
+/// The receiving side of the generation queue. On AWS the Lambda event source receives and
+/// deletes; the function still uses [`QueueConsumer::redeliver_after`] for retry backoff.
+#[async_trait]
+pub trait QueueConsumer: Send + Sync {
+    /// Up to `max` waiting messages, each hidden from other receivers for `visibility`.
+    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Received>, PortError>;
+    /// Removes a delivered message for good.
+    async fn delete(&self, receipt: &str) -> Result<(), PortError>;
+    /// Makes a delivered message visible again after `delay` (a retry's backoff).
+    async fn redeliver_after(&self, receipt: &str, delay: Duration) -> Result<(), PortError>;
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blob {
     pub bytes: Bytes,
@@ -207,7 +237,7 @@ pub trait ReferenceFetcher: Send + Sync {
 pub struct GenerationInput<'a> {
     pub brief: &'a CreativeBrief,
     /// Decoded references, in request order.
-    pub references: &'a [RgbaImage],
+    pub references: &'a [Pixels],
     pub colours: Colours,
     pub output: OutputApplied,
     pub thinking_intensity: ThinkingIntensity,
@@ -216,7 +246,7 @@ pub struct GenerationInput<'a> {
 /// A generator's output: pixels (the template renderer, already at the exact size) or an
 /// encoded image from a hosted provider (post-processed to the exact size and format).
 pub enum Generated {
-    Pixels(RgbaImage),
+    Pixels(Pixels),
     Encoded(Bytes),
 }
 
@@ -226,6 +256,49 @@ pub trait ImageGenerator: Send + Sync {
     /// Recorded as the job's `provider`.
     fn name(&self) -> &'static str;
     async fn generate(&self, input: &GenerationInput<'_>) -> Result<Generated, GenerateError>;
+}
+
+/// Why an image could not be decoded or encoded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ImageError {
+    /// Not a PNG, JPEG or WebP (judged by content), or a variant of one the codecs do not
+    /// handle (e.g. an animated WebP's features, a 12-bit JPEG).
+    #[error("unsupported image format")]
+    Unsupported,
+    /// The bytes claim to be an image but are corrupt or truncated.
+    #[error("invalid image: {0}")]
+    Invalid(String),
+    /// Decoding would exceed the configured dimensions, pixel count or memory.
+    #[error("image exceeds the decoding limits")]
+    LimitsExceeded,
+    /// The encoder refused the pixels (e.g. a side above 65535 for JPEG).
+    #[error("encoding failed: {0}")]
+    Encode(String),
+}
+
+/// The image pipeline the worker drives: decoding under the adapter's limits, colour analysis,
+/// and bringing an image to its exact size and format. Synchronous and CPU-bound; the worker
+/// decides where it runs. Pixels cross this seam as the domain's [`Pixels`], so nothing above
+/// it depends on a codec crate.
+pub trait ImageCodec: Send + Sync {
+    /// A reference image, shrunk while decoding to what a `width`×`height` output can use.
+    fn decode_reference(&self, bytes: &[u8], width: u32, height: u32)
+    -> Result<Pixels, ImageError>;
+    /// An image at its own size (a provider's answer).
+    fn decode(&self, bytes: &[u8]) -> Result<Pixels, ImageError>;
+    /// A palette from the references' colours (used when the brand gives none).
+    fn palette(&self, references: &[Pixels]) -> Colours;
+    /// `pixels` at exactly `width`×`height` (scaled to cover, overflow cropped evenly),
+    /// encoded as `format`.
+    fn finish(
+        &self,
+        pixels: Pixels,
+        width: u32,
+        height: u32,
+        format: ImageFormat,
+    ) -> Result<Bytes, ImageError>;
+    /// A JPEG copy no longer than `max_side` on either side, for upload to a hosted model.
+    fn encode_for_upload(&self, pixels: &Pixels, max_side: u32) -> Result<Bytes, ImageError>;
 }
 
 /// Tells a long-poll when to look at a job again: on AWS after a paced delay (polling), in
@@ -238,4 +311,20 @@ pub trait JobWatcher: Send + Sync {
 pub trait JobWatch: Send {
     /// Returns when the job may have changed, or at `until`. `last` is the job as last read.
     async fn changed(&mut self, last: &Job, until: tokio::time::Instant);
+}
+
+/// One adapter set's stores, queue and links (AWS, or embedded in `adgen serve`), built once
+/// per cold start and handed to every service's constructor. A function uses the parts its
+/// routes need; building an unused part opens no connection.
+#[derive(Clone)]
+pub struct Adapters {
+    pub keys: Arc<dyn ApiKeyStore>,
+    pub jobs: Arc<dyn JobStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub brands: Arc<dyn BrandStore>,
+    pub queue: Arc<dyn Queue>,
+    pub consumer: Arc<dyn QueueConsumer>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub links: Arc<dyn ImageLinks>,
+    pub watcher: Arc<dyn JobWatcher>,
 }

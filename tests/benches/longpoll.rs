@@ -16,12 +16,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use adgen::UnixSeconds;
-use adgen::api::Deadline;
-use adgen::generators::TemplateGenerator;
+use adgen::http::Deadline;
 use adgen::jobs::Job;
 use adgen::ports::{Claim, Clock, CreateJob, JobMessage, JobStore, PortError, SystemClock};
 use adgen::service::generate::Worker;
 use adgen::service::jobs::PollingWatcher;
+use adgen_render::TemplateGenerator;
 use adgen_tests::{App, Backend, Kind, request};
 use async_trait::async_trait;
 use serde_json::{Value, json};

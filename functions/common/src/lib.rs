@@ -1,24 +1,18 @@
-//! What every adgen Lambda function shares: the conversion between API Gateway events and the
-//! domain's plain HTTP types, and the AWS wiring, built once per cold start.
+//! What the adgen HTTP Lambda functions (submit, jobs) share: the conversion between API
+//! Gateway events and the domain's plain HTTP types, and their services over the AWS adapters,
+//! built once per cold start. It links no HTTP client, codec or font: those belong to the
+//! generate function alone.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use adgen::adapters::aws::{AwsClients, DynamoStore, Endpoints, S3Blobs, S3Links, SqsQueue};
-use adgen::api::{Deadline, HttpRequest, HttpResponse};
-use adgen::auth::Authenticator;
 use adgen::config::{JobsConfig, SubmitConfig};
-use adgen::idempotency::IdempotencyPolicy;
+use adgen::http::{Deadline, HttpRequest, HttpResponse};
 use adgen::ports::SystemClock;
-use adgen::service::jobs::{JobsService, PollingWatcher};
+use adgen::service::jobs::JobsService;
 use adgen::service::submit::{SubmitService, SubmitSettings};
 use bytes::Bytes;
 use lambda_http::{Body, RequestExt};
-
-pub mod generate;
-
-/// The region used when the environment names none (Lambda always sets `AWS_REGION`).
-const REGION_FALLBACK: &str = "us-east-1";
 
 /// API Gateway (HTTP API) ends every integration at 30 s; answer with a margin before it.
 const API_GATEWAY_BUDGET: Duration = Duration::from_secs(29);
@@ -59,56 +53,27 @@ pub fn to_lambda(response: HttpResponse) -> lambda_http::Response<Body> {
 
 /// The submit function's service over DynamoDB, SQS and S3.
 pub async fn submit_service(config: &SubmitConfig) -> SubmitService {
-    let clients = AwsClients::load(REGION_FALLBACK, &Endpoints::from(config)).await;
-    let store = Arc::new(DynamoStore::new(
-        clients.dynamodb,
-        config.common.table.clone(),
-    ));
+    let (adapters, store) = adgen_aws::adapters(&config.aws).await;
     store.warm_up().await;
     let defaults = SubmitSettings::default();
-    SubmitService {
-        auth: Arc::new(Authenticator::new(
-            store.clone(),
-            config.common.api_key_cache_ttl,
-        )),
-        jobs: store.clone(),
-        idempotency: store.clone(),
-        brands: store,
-        queue: Arc::new(SqsQueue::new(clients.sqs, config.queue_url.clone())),
-        blobs: Arc::new(S3Blobs::new(clients.s3, config.bucket.clone())),
-        clock: Arc::new(SystemClock),
-        settings: SubmitSettings {
-            idempotency: IdempotencyPolicy {
-                ttl_seconds: config.idempotency_ttl_seconds,
-                ..defaults.idempotency
-            },
-            ..defaults
+    let settings = SubmitSettings {
+        idempotency: adgen::service::idempotency::IdempotencyPolicy {
+            ttl_seconds: config.idempotency_ttl_seconds,
+            ..defaults.idempotency
         },
-    }
+        key_cache_ttl: config.aws.api_key_cache_ttl,
+        ..defaults
+    };
+    SubmitService::new(&adapters, Arc::new(SystemClock), settings)
 }
 
 /// The jobs function's service over DynamoDB, with image URLs minted from S3.
 pub async fn jobs_service(config: &JobsConfig) -> JobsService {
-    let clients = AwsClients::load(REGION_FALLBACK, &Endpoints::from(config)).await;
-    let store = Arc::new(DynamoStore::new(
-        clients.dynamodb,
-        config.common.table.clone(),
-    ));
+    let (adapters, store) = adgen_aws::adapters(&config.aws).await;
     store.warm_up().await;
-    let links = &config.links;
-    JobsService {
-        auth: Arc::new(Authenticator::new(
-            store.clone(),
-            config.common.api_key_cache_ttl,
-        )),
-        jobs: store.clone(),
-        brands: store,
-        watcher: Arc::new(PollingWatcher::default()),
-        links: Arc::new(S3Links::new(
-            S3Blobs::new(clients.s3, links.bucket.clone()),
-            links.url_expiry,
-            links.public_base_url.clone(),
-        )),
-        clock: Arc::new(SystemClock),
-    }
+    JobsService::new(
+        &adapters,
+        Arc::new(SystemClock),
+        config.aws.api_key_cache_ttl,
+    )
 }

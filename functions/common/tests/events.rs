@@ -33,9 +33,9 @@ struct Out {
 async fn run(app: &adgen_tests::App, name: &str) -> Out {
     let request = adgen_lambda::to_domain(event(name));
     let response = if name.starts_with("jobs") {
-        adgen::api::handle_jobs(&app.api.jobs, request).await
+        adgen::http::handle_jobs(&app.api.jobs, request).await
     } else {
-        adgen::api::handle_submit(&app.api.submit, request).await
+        adgen::http::handle_submit(&app.api.submit, request).await
     };
     let response = adgen_lambda::to_lambda(response);
     let replayed = response.headers().contains_key("x-idempotency-replayed");
@@ -126,87 +126,4 @@ async fn events_through_the_handlers(b: Backend) {
     assert_eq!(found.status, 200, "{}", found.body);
     assert_eq!(found.json["data"]["id"], EVENTS_JOB);
     assert_eq!(found.json["data"]["client_reference_id"], "camp-42");
-}
-
-on_every_backend!(generate_events_through_the_handler);
-
-fn event_json(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../events")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-async fn generate_events_through_the_handler(b: Backend) {
-    use adgen::generators::TemplateGenerator;
-    use adgen::service::sweep::{SweepSettings, Sweeper};
-    use adgen_lambda::generate::GenerateFunction;
-    use std::sync::Arc;
-    use std::time::{Duration, SystemTime};
-
-    let clock = ManualClock::at(1_764_100_000);
-    let app = b.app(clock.clone());
-    let (key, org) = b.new_key().await;
-    let job_id = app
-        .submit(
-            &key,
-            &serde_json::json!({"prompt": "Sale", "output": {"resolution": "512"}}),
-        )
-        .await
-        .to_string();
-    b.drain_messages().await;
-
-    let worker = b.worker(clock.clone(), Arc::new(TemplateGenerator));
-    let sweeper = Sweeper {
-        jobs: b.jobs.clone(),
-        queue: b.queue.clone(),
-        clock,
-        settings: SweepSettings::default(),
-    };
-    let function = GenerateFunction::with(worker, sweeper);
-
-    // The recorded batch, its first record pointed at the job just submitted; the second
-    // record is not ours and is dropped, not retried forever.
-    let mut batch = event_json("sqs-generate.json");
-    batch["Records"][0]["body"] =
-        Value::String(serde_json::json!({"job_id": job_id, "org_id": org}).to_string());
-    let deadline = SystemTime::now() + Duration::from_secs(60);
-    let answer = function
-        .handle(batch.clone(), deadline)
-        .await
-        .expect("batch handled");
-    assert_eq!(answer, serde_json::json!({"batchItemFailures": []}));
-    let job = b
-        .jobs
-        .get(Uuid::try_parse(&job_id).expect("uuid"))
-        .await
-        .expect("get")
-        .expect("job");
-    assert_eq!(job.status, adgen::jobs::JobStatus::Completed);
-
-    // A deadline already inside the reporting margin: nothing is started late; it all comes back.
-    batch["Records"][0]["body"] =
-        Value::String(serde_json::json!({"job_id": Uuid::new_v4(), "org_id": org}).to_string());
-    let late = function
-        .handle(batch, SystemTime::now())
-        .await
-        .expect("batch handled");
-    assert_eq!(
-        late,
-        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "059f36b4-87a3-44ab-83d2-661975830a7d"}]})
-    );
-
-    let swept = function
-        .handle(event_json("schedule-sweep.json"), deadline)
-        .await
-        .expect("sweep handled");
-    assert_eq!(swept["failed"], 0);
-    assert!(
-        function
-            .handle(serde_json::json!({"hello": "world"}), deadline)
-            .await
-            .is_err(),
-        "unknown events are errors"
-    );
 }

@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     // Misconfiguration fails the cold start with the variable's name.
     let config = GenerateConfig::from_env(&process_env())?;
-    let worker = Arc::new(adgen_lambda::generate::GenerateFunction::new(&config).await?);
+    let worker = Arc::new(adgen_generate::GenerateFunction::new(&config).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let worker = worker.clone();
         async move { worker.handle(event.payload, event.context.deadline()).await }

@@ -15,7 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::run(service_fn(move |event: Request| {
         let service = service.clone();
         async move {
-            let response = adgen::api::handle_jobs(&service, adgen_lambda::to_domain(event)).await;
+            let response = adgen::http::handle_jobs(&service, adgen_lambda::to_domain(event)).await;
             Ok::<_, Infallible>(adgen_lambda::to_lambda(response))
         }
     }))

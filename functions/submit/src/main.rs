@@ -16,7 +16,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         let service = service.clone();
         async move {
             let response =
-                adgen::api::handle_submit(&service, adgen_lambda::to_domain(event)).await;
+                adgen::http::handle_submit(&service, adgen_lambda::to_domain(event)).await;
             Ok::<_, Infallible>(adgen_lambda::to_lambda(response))
         }
     }))

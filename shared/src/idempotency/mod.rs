@@ -10,14 +10,15 @@
 //!   by the retry, and never created twice).
 //!
 //! An attempt that fails before writing its job removes the record: it stored nothing.
+//!
+//! This module holds the records and their rules; the protocol over the store is
+//! `service::idempotency`.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::UnixSeconds;
-use crate::auth::hex;
-use crate::ports::{IdempotencyStore, PortError};
+use crate::digest::{sha256_hex, sha256_hex_of};
 
 pub const HEADER: &str = "Idempotency-Key";
 pub const MAX_KEY_LEN: usize = 255;
@@ -36,7 +37,7 @@ impl IdempotencyScope {
         Self {
             org_id,
             endpoint: endpoint.to_owned(),
-            key_hash: hex(&Sha256::digest(key.as_bytes())),
+            key_hash: sha256_hex(key.as_bytes()),
         }
     }
 
@@ -76,16 +77,6 @@ pub struct IdempotencyRecord {
     pub expires_at: UnixSeconds,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum IdempotencyError {
-    #[error("idempotency key reused with a different request")]
-    Mismatch,
-    #[error("idempotency key in use by a request still running")]
-    InUse,
-    #[error(transparent)]
-    Store(#[from] PortError),
-}
-
 /// Checks the header: 1–255 printable ASCII characters (space to `~`).
 pub fn parse_key(raw: &[u8]) -> Option<&str> {
     let ok = !raw.is_empty()
@@ -98,102 +89,12 @@ pub fn parse_key(raw: &[u8]) -> Option<&str> {
 /// types (struct field order, sorted maps), so key order and whitespace in the client's body
 /// never change it.
 pub fn fingerprint(validated: &impl Serialize) -> String {
-    let mut hasher = Sha256::new();
-    // Writing into the hasher cannot fail; a serialization error would be a bug in our types.
-    if serde_json::to_writer(HashWriter(&mut hasher), validated).is_err() {
-        tracing::error!("fingerprint serialization failed");
-    }
-    hex(&hasher.finalize())
-}
-
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// How long a key's record lives and how long an attempt may hold it.
-#[derive(Debug, Clone, Copy)]
-pub struct IdempotencyPolicy {
-    pub ttl_seconds: i64,
-    pub lock_seconds: i64,
-}
-
-/// The right to run an attempt under a key.
-#[derive(Debug, Clone)]
-pub struct Lease {
-    pub scope: IdempotencyScope,
-    pub token: String,
-    pub job_id: Uuid,
-    /// True when an earlier attempt held this key: its job may already exist.
-    pub resumed: bool,
-}
-
-#[derive(Debug)]
-pub enum Begin {
-    Proceed(Lease),
-    Replay(StoredResponse),
-}
-
-/// Claims `scope` for an attempt whose validated request has `fingerprint`.
-pub async fn begin(
-    store: &dyn IdempotencyStore,
-    scope: IdempotencyScope,
-    fingerprint: String,
-    now: UnixSeconds,
-    policy: IdempotencyPolicy,
-) -> Result<Begin, IdempotencyError> {
-    let token = Uuid::new_v4().to_string();
-    let record = IdempotencyRecord {
-        scope,
-        fingerprint,
-        token: token.clone(),
-        job_id: Uuid::new_v4(),
-        state: IdempotencyState::InProgress,
-        created_at: now,
-        lock_until: now + policy.lock_seconds,
-        expires_at: now + policy.ttl_seconds,
-    };
-    let Some(holder) = store.insert(&record, now).await? else {
-        return Ok(Begin::Proceed(Lease {
-            scope: record.scope,
-            token,
-            job_id: record.job_id,
-            resumed: false,
-        }));
-    };
-    if holder.fingerprint != record.fingerprint {
-        return Err(IdempotencyError::Mismatch);
-    }
-    match holder.state {
-        IdempotencyState::Completed(response) => Ok(Begin::Replay(response)),
-        IdempotencyState::InProgress if holder.lock_until > now => Err(IdempotencyError::InUse),
-        IdempotencyState::InProgress => {
-            let taken = store
-                .take_over(
-                    &record.scope,
-                    &holder.token,
-                    &token,
-                    now + policy.lock_seconds,
-                )
-                .await?;
-            if !taken {
-                return Err(IdempotencyError::InUse);
-            }
-            Ok(Begin::Proceed(Lease {
-                scope: record.scope,
-                token,
-                job_id: holder.job_id,
-                resumed: true,
-            }))
+    sha256_hex_of(|out| {
+        // Writing into the hasher cannot fail; a serialization error would be a bug in our types.
+        if serde_json::to_writer(out, validated).is_err() {
+            tracing::error!("fingerprint serialization failed");
         }
-    }
+    })
 }
 
 #[cfg(test)]

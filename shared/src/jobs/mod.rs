@@ -1,14 +1,12 @@
 //! The `ad_generation` job record and its forward-only state machine (spec §4).
 
-pub mod output;
-
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::UnixSeconds;
-use output::{OutputApplied, OutputRequest};
+use crate::contract::output::{OutputApplied, OutputRequest};
 
 pub const JOB_TYPE: &str = "ad_generation";
 

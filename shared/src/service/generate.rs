@@ -10,13 +10,14 @@ use bytes::Bytes;
 use uuid::Uuid;
 
 use crate::brief::{self, BrandIdentity, ReferenceSummary};
-use crate::jobs::output::OutputApplied;
+use crate::contract::output::OutputApplied;
 use crate::jobs::{FailureCode, Job, JobLease, JobStatus, Phase, ReferenceSource, StepTiming};
+use crate::pixels::{Colours, Pixels};
 use crate::ports::{
-    BlobStore, BrandStore, Claim, Clock, GenerateError, Generated, GenerationInput, ImageGenerator,
-    JobMessage, JobStore, PortError, ReferenceFetcher,
+    Adapters, BlobStore, BrandStore, Claim, Clock, GenerateError, Generated, GenerationInput,
+    ImageCodec, ImageError, ImageGenerator, JobMessage, JobStore, PortError, QueueConsumer,
+    Received, ReferenceFetcher,
 };
-use crate::render::{self, Colours, DecodeLimits, RgbaImage};
 
 /// What the caller does with the message that carried the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +34,15 @@ pub struct WorkerSettings {
     pub lease_seconds: i64,
     /// Deliveries after which a transient failure fails the job instead of retrying.
     pub max_receives: u32,
-    /// Reference decoding limits (dimension and allocation caps).
-    pub decode_limits: DecodeLimits,
+}
+
+/// The worker's seams beyond the stores: where references come from, what generates the
+/// image, and the image pipeline (decoding under its limits, exact size and format).
+#[derive(Clone)]
+pub struct WorkerParts {
+    pub fetcher: Arc<dyn ReferenceFetcher>,
+    pub generator: Arc<dyn ImageGenerator>,
+    pub codec: Arc<dyn ImageCodec>,
 }
 
 pub struct Worker {
@@ -43,6 +51,7 @@ pub struct Worker {
     pub brands: Arc<dyn BrandStore>,
     pub fetcher: Arc<dyn ReferenceFetcher>,
     pub generator: Arc<dyn ImageGenerator>,
+    pub codec: Arc<dyn ImageCodec>,
     pub clock: Arc<dyn Clock>,
     pub settings: WorkerSettings,
 }
@@ -103,6 +112,25 @@ impl Attempt<'_> {
 }
 
 impl Worker {
+    /// The worker over one adapter set and its outbound and image parts.
+    pub fn new(
+        adapters: &Adapters,
+        parts: WorkerParts,
+        clock: Arc<dyn Clock>,
+        settings: WorkerSettings,
+    ) -> Self {
+        Self {
+            jobs: adapters.jobs.clone(),
+            blobs: adapters.blobs.clone(),
+            brands: adapters.brands.clone(),
+            fetcher: parts.fetcher,
+            generator: parts.generator,
+            codec: parts.codec,
+            clock,
+            settings,
+        }
+    }
+
     /// Handles one delivery of `message`; `receive_count` is the delivery's number (1-based).
     pub async fn process(&self, message: JobMessage, receive_count: u32) -> Disposition {
         let owner = Uuid::new_v4().to_string();
@@ -184,7 +212,9 @@ impl Worker {
         attempt.job.payload.output_applied = Some(output);
 
         attempt.enter(Phase::Generating).await?;
-        let colours = colours(brand.as_ref(), &references);
+        let colours = colours(brand.as_ref(), || {
+            cpu_bound(|| self.codec.palette(&references))
+        });
         let generated = self
             .generator
             .generate(&GenerationInput {
@@ -221,14 +251,13 @@ impl Worker {
         Ok(())
     }
 
-    /// Fetches and decodes every reference, shrunk while decoding to what the output can use.
     /// Fetches every reference at once (network waits overlap), then decodes them one by one
     /// (bounded memory), each shrunk while decoding to what the output can use.
     async fn load_references(
         &self,
         sources: &[ReferenceSource],
         output: &OutputApplied,
-    ) -> Result<Vec<RgbaImage>, Stop> {
+    ) -> Result<Vec<Pixels>, Stop> {
         let fetches = sources
             .iter()
             .enumerate()
@@ -237,12 +266,8 @@ impl Worker {
         let mut images = Vec::with_capacity(all_bytes.len());
         for (index, bytes) in all_bytes.into_iter().enumerate() {
             let decoded = cpu_bound(|| {
-                render::decode_scaled(
-                    &bytes,
-                    self.settings.decode_limits,
-                    output.width,
-                    output.height,
-                )
+                self.codec
+                    .decode_reference(&bytes, output.width, output.height)
             })
             .map_err(|e| {
                 // The decoder's own text stays in the logs (spec §1).
@@ -252,7 +277,7 @@ impl Worker {
                     "could not be decoded as a PNG, JPEG or WebP image within the size limits",
                 )
             })?;
-            images.push(decoded.image);
+            images.push(decoded);
         }
         Ok(images)
     }
@@ -294,7 +319,7 @@ impl Worker {
 
     /// The generator's output at exactly the applied size, encoded in the applied format.
     fn post_process(&self, generated: Generated, output: &OutputApplied) -> Result<Bytes, Stop> {
-        let internal = |e: render::RenderError| {
+        let internal = |e: ImageError| {
             tracing::error!(error = %e, "post-processing failed");
             Stop::Fail(
                 FailureCode::InternalStepFailed,
@@ -303,27 +328,18 @@ impl Worker {
         };
         let pixels = match generated {
             Generated::Pixels(image) => image,
-            Generated::Encoded(bytes) => {
-                cpu_bound(|| render::decode(&bytes, self.settings.decode_limits))
-                    .map_err(|e| {
-                        tracing::error!(error = %e, "provider image not decodable");
-                        Stop::Fail(
-                            FailureCode::GenerationEmpty,
-                            failure_message(FailureCode::GenerationEmpty).into(),
-                        )
-                    })?
-                    .image
-            }
+            Generated::Encoded(bytes) => cpu_bound(|| self.codec.decode(&bytes)).map_err(|e| {
+                tracing::error!(error = %e, "provider image not decodable");
+                Stop::Fail(
+                    FailureCode::GenerationEmpty,
+                    failure_message(FailureCode::GenerationEmpty).into(),
+                )
+            })?,
         };
         cpu_bound(|| {
-            let exact = if pixels.width() == output.width && pixels.height() == output.height {
-                pixels
-            } else {
-                render::cover(&pixels, output.width, output.height)
-            };
-            render::encode(&exact, output.format)
+            self.codec
+                .finish(pixels, output.width, output.height, output.format)
         })
-        .map(Bytes::from)
         .map_err(internal)
     }
 
@@ -398,9 +414,10 @@ fn generation_stop(e: GenerateError) -> Stop {
     }
 }
 
-/// Brand colours when the brand has them, else a palette from the references.
-fn colours(brand: Option<&BrandIdentity>, references: &[RgbaImage]) -> Colours {
-    let derived = render::palette_from_references(references);
+/// Brand colours when the brand has them, else (and for what it lacks) a palette derived from
+/// the references by `derive`.
+fn colours(brand: Option<&BrandIdentity>, derive: impl FnOnce() -> Colours) -> Colours {
+    let derived = derive();
     match brand {
         Some(b) if b.background.is_some() || b.accent.is_some() || !b.palette.is_empty() => {
             Colours {
@@ -435,18 +452,10 @@ pub fn failure_message(code: FailureCode) -> &'static str {
     }
 }
 
-/// One queued message as delivered: an identifier to report it by, its body, its delivery count.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub id: String,
-    pub body: String,
-    pub receive_count: u32,
-}
-
 /// A delivery to hand back to the queue, visible again after `delay`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redelivery {
-    pub id: String,
+    pub receipt: String,
     pub delay: std::time::Duration,
 }
 
@@ -464,7 +473,7 @@ pub fn retry_delay(receive_count: u32) -> std::time::Duration {
 /// redelivery takes the job over), and nothing starts after it, so the answer always goes out.
 pub async fn process_batch(
     worker: &Worker,
-    deliveries: Vec<Delivery>,
+    deliveries: Vec<Received>,
     deadline: tokio::time::Instant,
 ) -> Vec<Redelivery> {
     let work = deliveries.into_iter().map(|delivery| async move {
@@ -482,7 +491,7 @@ pub async fn process_batch(
             }
             Err(e) => {
                 // A message we cannot read can never succeed: drop it rather than poison the queue.
-                tracing::error!(id = %delivery.id, error = %e, "unreadable queue message dropped");
+                tracing::error!(receipt = %delivery.receipt, error = %e, "unreadable queue message dropped");
                 Disposition::Acknowledge
             }
         };
@@ -494,9 +503,35 @@ pub async fn process_batch(
         .filter(|(_, d)| *d == Disposition::Retry)
         .map(|(delivery, _)| Redelivery {
             delay: retry_delay(delivery.receive_count),
-            id: delivery.id,
+            receipt: delivery.receipt,
         })
         .collect()
+}
+
+/// Receives one batch of up to `max` messages from `consumer`, processes it like a Lambda
+/// batch, deletes what is done and hands the rest back with their backoff. Returns how many
+/// messages the batch held. This is how `adgen serve` feeds its worker; on AWS the Lambda
+/// event source receives and deletes instead.
+pub async fn consume_once(
+    consumer: &dyn QueueConsumer,
+    worker: &Worker,
+    max: usize,
+) -> Result<usize, PortError> {
+    let lease = std::time::Duration::from_secs(worker.settings.lease_seconds.max(1) as u64);
+    // Hidden a little longer than a lease, as SQS's visibility timeout exceeds the worker's.
+    let batch = consumer.receive(max, lease * 6 / 5).await?;
+    let receipts: Vec<String> = batch.iter().map(|d| d.receipt.clone()).collect();
+    let retries = process_batch(worker, batch, tokio::time::Instant::now() + lease).await;
+    for receipt in &receipts {
+        let result = match retries.iter().find(|r| r.receipt == *receipt) {
+            Some(retry) => consumer.redeliver_after(receipt, retry.delay).await,
+            None => consumer.delete(receipt).await,
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "queue update failed; the message returns after its visibility timeout");
+        }
+    }
+    Ok(receipts.len())
 }
 
 #[cfg(test)]

@@ -8,11 +8,14 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::api::job_query::{Expansion, JobQuery};
-use crate::auth::{Authenticator, Principal};
-use crate::brand::Brand;
+use crate::auth::Principal;
+use crate::brands::Brand;
+use crate::contract::job_query::{Expansion, JobQuery};
 use crate::jobs::{Job, JobStatus, Phase};
-use crate::ports::{BrandStore, Clock, ImageLinks, JobStore, JobWatch, JobWatcher, PortError};
+use crate::ports::{
+    Adapters, BrandStore, Clock, ImageLinks, JobStore, JobWatch, JobWatcher, PortError,
+};
+use crate::service::auth::Authenticator;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GetJobError {
@@ -49,6 +52,18 @@ pub struct JobsService {
 }
 
 impl JobsService {
+    /// The service over one adapter set; `key_cache_ttl` as for [`Authenticator::new`].
+    pub fn new(adapters: &Adapters, clock: Arc<dyn Clock>, key_cache_ttl: Duration) -> Self {
+        Self {
+            auth: Arc::new(Authenticator::new(adapters.keys.clone(), key_cache_ttl)),
+            jobs: adapters.jobs.clone(),
+            brands: adapters.brands.clone(),
+            links: adapters.links.clone(),
+            watcher: adapters.watcher.clone(),
+            clock,
+        }
+    }
+
     /// Reads the job; with `query.wait`, waits until it is terminal, the wait ends, or
     /// `deadline` (the platform's own limit) comes near — then answers with the current state.
     pub async fn get(

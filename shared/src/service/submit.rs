@@ -1,21 +1,24 @@
 //! Submitting a generation (spec §3): idempotency, job record, staging, enqueue.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use uuid::Uuid;
 
 use crate::UnixSeconds;
-use crate::api::generation::{BodyError, GenerationRequest};
-use crate::api::reference::ReferenceImage;
-use crate::api::{GENERATIONS_ENDPOINT, Issue, RequestId, accepted};
-use crate::auth::{Authenticator, Principal};
-use crate::idempotency::{
-    self, Begin, IdempotencyError, IdempotencyPolicy, IdempotencyScope, Lease, StoredResponse,
-};
+use crate::auth::Principal;
+use crate::contract::generation::{BodyError, GenerationRequest};
+use crate::contract::reference::ReferenceImage;
+use crate::contract::{GENERATIONS_ENDPOINT, Issue, JOBS_PREFIX, RequestId, envelope};
+use crate::idempotency::{self, IdempotencyScope, StoredResponse};
 use crate::jobs::{GenerationWork, Job, JobInput, JobPayload, JobStatus, Phase, ReferenceSource};
 use crate::ports::{
-    BlobStore, BrandStore, Clock, CreateJob, IdempotencyStore, JobMessage, JobStore, PortError,
-    Queue,
+    Adapters, BlobStore, BrandStore, Clock, CreateJob, IdempotencyStore, JobMessage, JobStore,
+    PortError, Queue,
+};
+use crate::service::auth::Authenticator;
+use crate::service::idempotency::{
+    self as protocol, Begin, DEFAULT_TTL_SECONDS, IdempotencyError, IdempotencyPolicy, Lease,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +60,8 @@ pub enum SubmitOutcome {
 pub struct SubmitSettings {
     pub max_body_bytes: usize,
     pub idempotency: IdempotencyPolicy,
+    /// How long a warm instance trusts a looked-up API key.
+    pub key_cache_ttl: Duration,
 }
 
 impl Default for SubmitSettings {
@@ -65,10 +70,11 @@ impl Default for SubmitSettings {
             // API Gateway + Lambda carry at most 6 MB; the embedded server mirrors it.
             max_body_bytes: 6 * 1024 * 1024,
             idempotency: IdempotencyPolicy {
-                ttl_seconds: 24 * 3600,
+                ttl_seconds: DEFAULT_TTL_SECONDS,
                 // Longer than the submit function's timeout, so a live attempt is never overtaken.
                 lock_seconds: 30,
             },
+            key_cache_ttl: crate::service::auth::DEFAULT_CACHE_TTL,
         }
     }
 }
@@ -82,6 +88,25 @@ pub struct SubmitService {
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub settings: SubmitSettings,
+}
+
+impl SubmitService {
+    /// The service over one adapter set.
+    pub fn new(adapters: &Adapters, clock: Arc<dyn Clock>, settings: SubmitSettings) -> Self {
+        Self {
+            auth: Arc::new(Authenticator::new(
+                adapters.keys.clone(),
+                settings.key_cache_ttl,
+            )),
+            jobs: adapters.jobs.clone(),
+            idempotency: adapters.idempotency.clone(),
+            brands: adapters.brands.clone(),
+            queue: adapters.queue.clone(),
+            blobs: adapters.blobs.clone(),
+            clock,
+            settings,
+        }
+    }
 }
 
 /// Why an attempt failed, and whether its job record may exist (then the key stays bound).
@@ -104,7 +129,7 @@ impl SubmitService {
             Some(key) => {
                 let scope = IdempotencyScope::new(principal.org_id, GENERATIONS_ENDPOINT, key);
                 let fingerprint = idempotency::fingerprint(&request.canonical());
-                match idempotency::begin(
+                match protocol::begin(
                     self.idempotency.as_ref(),
                     scope,
                     fingerprint,
@@ -245,6 +270,26 @@ impl SubmitService {
         if let Err(e) = result {
             tracing::warn!(job_id = %lease.job_id, error = %e, "idempotency record not released; it expires by itself");
         }
+    }
+}
+
+/// The 202 of a new job, in the form kept for idempotent replays.
+fn accepted(request_id: &RequestId, created_at: UnixSeconds, job_id: Uuid) -> StoredResponse {
+    #[derive(serde::Serialize)]
+    struct Accepted {
+        job_id: Uuid,
+    }
+    StoredResponse {
+        status: 202,
+        request_id: request_id.as_str().to_owned(),
+        location: format!("{JOBS_PREFIX}{job_id}"),
+        body: envelope::success_body(
+            request_id,
+            "job",
+            "queued",
+            created_at,
+            &Accepted { job_id },
+        ),
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::UnixSeconds;
 use crate::jobs::{FailureCode, Job, JobStatus, Phase};
-use crate::ports::{Clock, JobMessage, JobStore, PortError, Queue};
+use crate::ports::{Adapters, Clock, JobMessage, JobStore, PortError, Queue};
 
 #[derive(Debug, Clone, Copy)]
 pub struct SweepSettings {
@@ -52,6 +52,18 @@ pub struct Sweeper {
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
     pub settings: SweepSettings,
+}
+
+impl Sweeper {
+    /// The sweep over one adapter set.
+    pub fn new(adapters: &Adapters, clock: Arc<dyn Clock>, settings: SweepSettings) -> Self {
+        Self {
+            jobs: adapters.jobs.clone(),
+            queue: adapters.queue.clone(),
+            clock,
+            settings,
+        }
+    }
 }
 
 enum Action {

@@ -1,0 +1,157 @@
+//! adgen's AWS adapters: DynamoDB for every record, SQS for the generation queue, S3 for
+//! images; [`adapters`] builds the whole set from configuration, once per cold start.
+//!
+//! - [`DynamoStore`]: API keys, jobs, idempotency records and brands in one table (layout in
+//!   [`dynamo`]); [`create_table`] provisions that table (tests, emulator tooling).
+//! - [`SqsQueue`]: the generation queue.
+//! - [`S3Blobs`]: staged reference images and results.
+//!
+//! Clients are built once per cold start (see [`AwsClients`]) and shared by every request: the
+//! SDK keeps connections pooled in them. An endpoint override is for emulators only (DynamoDB
+//! Local, moto); in production it is absent and the SDK resolves AWS endpoints and credentials
+//! (the Lambda role) itself.
+
+pub mod dynamo;
+pub mod s3;
+pub mod sqs;
+
+pub use dynamo::{DynamoStore, create_table};
+pub use s3::{S3Blobs, S3Links};
+pub use sqs::SqsQueue;
+
+use std::sync::Arc;
+
+use adgen::config::AwsConfig;
+use adgen::ports::{Adapters, PortError};
+use adgen::service::jobs::PollingWatcher;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// The region used when the environment names none (Lambda always sets `AWS_REGION`).
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// The shared SDK configuration: region, credentials and retry settings from the usual AWS
+/// sources (environment, profile, Lambda role). `region_fallback` applies only when none of them
+/// names a region.
+pub async fn sdk_config(region_fallback: &str) -> SdkConfig {
+    let region =
+        RegionProviderChain::default_provider().or_else(Region::new(region_fallback.to_owned()));
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(region)
+        .load()
+        .await
+}
+
+/// An endpoint override, if any. An empty string counts as none: the SDK panics on it.
+fn endpoint(endpoint: Option<&str>) -> Option<&str> {
+    endpoint.map(str::trim).filter(|e| !e.is_empty())
+}
+
+pub fn dynamodb_client(conf: &SdkConfig, endpoint_url: Option<&str>) -> aws_sdk_dynamodb::Client {
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(conf);
+    if let Some(url) = endpoint(endpoint_url) {
+        builder = builder.endpoint_url(url);
+    }
+    aws_sdk_dynamodb::Client::from_conf(builder.build())
+}
+
+pub fn sqs_client(conf: &SdkConfig, endpoint_url: Option<&str>) -> aws_sdk_sqs::Client {
+    let mut builder = aws_sdk_sqs::config::Builder::from(conf);
+    if let Some(url) = endpoint(endpoint_url) {
+        builder = builder.endpoint_url(url);
+    }
+    aws_sdk_sqs::Client::from_conf(builder.build())
+}
+
+/// With an endpoint override the client addresses buckets by path (`http://host/bucket/key`):
+/// emulators do not serve bucket subdomains.
+pub fn s3_client(conf: &SdkConfig, endpoint_url: Option<&str>) -> aws_sdk_s3::Client {
+    let mut builder = aws_sdk_s3::config::Builder::from(conf);
+    if let Some(url) = endpoint(endpoint_url) {
+        builder = builder.endpoint_url(url).force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(builder.build())
+}
+
+/// Endpoint overrides per service (all `None` in production).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    pub dynamodb: Option<String>,
+    pub sqs: Option<String>,
+    pub s3: Option<String>,
+}
+
+impl From<&AwsConfig> for Endpoints {
+    fn from(config: &AwsConfig) -> Self {
+        Self {
+            dynamodb: config.store.dynamodb_endpoint.clone(),
+            sqs: config.sqs_endpoint.clone(),
+            s3: config.s3_endpoint.clone(),
+        }
+    }
+}
+
+/// One client per service, built once per cold start. Building a client opens no connection,
+/// so a function that never uses one of them pays next to nothing for it.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl AwsClients {
+    pub fn new(conf: &SdkConfig, endpoints: &Endpoints) -> Self {
+        Self {
+            dynamodb: dynamodb_client(conf, endpoints.dynamodb.as_deref()),
+            sqs: sqs_client(conf, endpoints.sqs.as_deref()),
+            s3: s3_client(conf, endpoints.s3.as_deref()),
+        }
+    }
+
+    /// Loads the SDK configuration ([`sdk_config`]) and builds the clients.
+    pub async fn load(region_fallback: &str, endpoints: &Endpoints) -> Self {
+        Self::new(&sdk_config(region_fallback).await, endpoints)
+    }
+}
+
+/// The AWS adapter set of `config`, and its store (for a warm-up call during init).
+pub async fn adapters(config: &AwsConfig) -> (Adapters, Arc<DynamoStore>) {
+    let clients = AwsClients::load(DEFAULT_REGION, &Endpoints::from(config)).await;
+    adapters_from(clients, config)
+}
+
+/// As [`adapters`], over clients already built (tests point them at the emulators).
+pub fn adapters_from(clients: AwsClients, config: &AwsConfig) -> (Adapters, Arc<DynamoStore>) {
+    let store = Arc::new(DynamoStore::new(
+        clients.dynamodb,
+        config.store.table.clone(),
+    ));
+    let queue = Arc::new(SqsQueue::new(clients.sqs, config.queue_url.clone()));
+    let blobs = S3Blobs::new(clients.s3, config.bucket.clone());
+    let adapters = Adapters {
+        keys: store.clone(),
+        jobs: store.clone(),
+        idempotency: store.clone(),
+        brands: store.clone(),
+        queue: queue.clone(),
+        consumer: queue,
+        links: Arc::new(S3Links::new(
+            blobs.clone(),
+            config.links.url_expiry,
+            config.links.public_base_url.clone(),
+        )),
+        blobs: Arc::new(blobs),
+        watcher: Arc::new(PollingWatcher::default()),
+    };
+    (adapters, store)
+}
+
+/// An SDK failure, as the text for logs: `DisplayErrorContext` prints the whole source chain
+/// (the plain `Display` of an SDK error is often just "service error").
+fn unavailable(service: &'static str, err: impl std::error::Error) -> PortError {
+    PortError::Unavailable(
+        service,
+        aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string(),
+    )
+}

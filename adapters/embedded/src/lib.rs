@@ -1,0 +1,113 @@
+//! Embedded adapters for `adgen serve`: SQLite (bundled) for records and a durable queue, a
+//! local folder for blobs. Every conditional write of the DynamoDB adapter is one SQLite
+//! transaction here, so both behave alike (the contract-test suite checks it). Long-polls wake
+//! on the store's own write notification instead of re-reading.
+
+mod blobs;
+mod queue;
+mod store;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+
+pub use blobs::{FolderBlobs, ServedFiles};
+pub use queue::EmbeddedQueue;
+pub use store::EmbeddedStore;
+
+use adgen::ports::{Adapters, PortError};
+
+/// One SQLite connection shared by the store and the queue; calls run on the blocking pool.
+#[derive(Clone)]
+pub(crate) struct Db(Arc<Mutex<Connection>>);
+
+impl Db {
+    fn open(path: &Path) -> Result<Self, PortError> {
+        let conn = Connection::open(path).map_err(unavailable)?;
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(Self(Arc::new(Mutex::new(conn))))
+    }
+
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, PortError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, PortError> + Send + 'static,
+    {
+        let conn = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| PortError::Unavailable("sqlite", "connection lock poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| PortError::Unavailable("sqlite", e.to_string()))?
+    }
+}
+
+pub(crate) fn unavailable(e: rusqlite::Error) -> PortError {
+    PortError::Unavailable("sqlite", e.to_string())
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA busy_timeout = 5000;
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_hash TEXT PRIMARY KEY, org_id TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, status TEXT NOT NULL, enqueued INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, doc TEXT NOT NULL,
+    lease_owner TEXT, lease_until INTEGER, claims INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS jobs_by_org ON jobs (org_id, created_at);
+CREATE INDEX IF NOT EXISTS jobs_active ON jobs (updated_at) WHERE status IN ('queued', 'processing');
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT PRIMARY KEY, org_id TEXT NOT NULL, endpoint TEXT NOT NULL, key_hash TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, token TEXT NOT NULL, job_id TEXT NOT NULL, state TEXT NOT NULL,
+    created_at INTEGER NOT NULL, lock_until INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+    resp_status INTEGER, resp_request_id TEXT, resp_location TEXT, resp_body BLOB);
+CREATE TABLE IF NOT EXISTS brands (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, visible_at_ms INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT);
+";
+
+/// The embedded adapter set over one data folder.
+pub struct Embedded {
+    pub store: Arc<EmbeddedStore>,
+    pub queue: Arc<EmbeddedQueue>,
+    pub blobs: Arc<FolderBlobs>,
+}
+
+impl Embedded {
+    /// Opens (creating when needed) `adgen.sqlite3` and `blobs/` inside `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, PortError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            PortError::Unavailable("data folder", format!("{}: {e}", data_dir.display()))
+        })?;
+        let db = Db::open(&data_dir.join("adgen.sqlite3"))?;
+        Ok(Self {
+            store: Arc::new(EmbeddedStore::new(db.clone())),
+            queue: Arc::new(EmbeddedQueue::new(db)),
+            blobs: Arc::new(FolderBlobs::new(data_dir.join("blobs"))),
+        })
+    }
+
+    /// The adapter set, with result URLs minted under `files_base_url` (the server's own
+    /// `/files/` route).
+    pub fn adapters(&self, files_base_url: &str) -> Adapters {
+        Adapters {
+            keys: self.store.clone(),
+            jobs: self.store.clone(),
+            idempotency: self.store.clone(),
+            brands: self.store.clone(),
+            queue: self.queue.clone(),
+            consumer: self.queue.clone(),
+            blobs: self.blobs.clone(),
+            links: Arc::new(ServedFiles::new(files_base_url)),
+            watcher: self.store.clone(),
+        }
+    }
+}

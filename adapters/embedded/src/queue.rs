@@ -1,0 +1,118 @@
+//! A durable queue in SQLite with SQS-like semantics: at-least-once delivery, a visibility
+//! timeout, receipts and receive counts.
+
+use std::time::Duration;
+
+use adgen::ports::{JobMessage, PortError, Queue, QueueConsumer, Received};
+use async_trait::async_trait;
+use rusqlite::params;
+use uuid::Uuid;
+
+use super::{Db, unavailable};
+
+pub struct EmbeddedQueue {
+    db: Db,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl EmbeddedQueue {
+    pub(super) fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+#[async_trait]
+impl QueueConsumer for EmbeddedQueue {
+    /// Takes up to `max` visible messages and hides them for `visibility`.
+    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Received>, PortError> {
+        let visibility_ms = millis(visibility);
+        self.db
+            .run(move |conn| {
+                let tx = conn.transaction().map_err(unavailable)?;
+                let now = now_ms();
+                let rows: Vec<(i64, String, u32)> = {
+                    let mut stmt = tx
+                        .prepare("SELECT id, body, receive_count FROM queue WHERE visible_at_ms <= ?1 ORDER BY id LIMIT ?2")
+                        .map_err(unavailable)?;
+                    stmt.query_map(params![now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .map_err(unavailable)?
+                        .collect::<Result<_, _>>()
+                        .map_err(unavailable)?
+                };
+                let mut deliveries = Vec::with_capacity(rows.len());
+                for (id, body, count) in rows {
+                    let receipt = Uuid::new_v4().to_string();
+                    tx.execute(
+                        "UPDATE queue SET visible_at_ms = ?1, receive_count = receive_count + 1, receipt = ?2 WHERE id = ?3",
+                        params![now + visibility_ms, receipt, id],
+                    )
+                    .map_err(unavailable)?;
+                    deliveries.push(Received {
+                        receipt,
+                        body,
+                        receive_count: count + 1,
+                    });
+                }
+                tx.commit().map_err(unavailable)?;
+                Ok(deliveries)
+            })
+            .await
+    }
+
+    /// Deletes a handled message; a stale receipt (redelivered since) deletes nothing.
+    async fn delete(&self, receipt: &str) -> Result<(), PortError> {
+        let receipt = receipt.to_owned();
+        self.db
+            .run(move |conn| {
+                conn.execute("DELETE FROM queue WHERE receipt = ?1", params![receipt])
+                    .map(|_| ())
+                    .map_err(unavailable)
+            })
+            .await
+    }
+
+    /// Makes a received message visible again after `delay` (a retry backoff); a stale
+    /// receipt changes nothing.
+    async fn redeliver_after(&self, receipt: &str, delay: Duration) -> Result<(), PortError> {
+        let receipt = receipt.to_owned();
+        let delay_ms = millis(delay);
+        self.db
+            .run(move |conn| {
+                conn.execute(
+                    "UPDATE queue SET visible_at_ms = ?2 WHERE receipt = ?1",
+                    params![receipt, now_ms() + delay_ms],
+                )
+                .map(|_| ())
+                .map_err(unavailable)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl Queue for EmbeddedQueue {
+    async fn send(&self, message: &JobMessage) -> Result<(), PortError> {
+        let body = serde_json::to_string(message)
+            .map_err(|e| PortError::Corrupt("queue message", e.to_string()))?;
+        self.db
+            .run(move |conn| {
+                conn.execute(
+                    "INSERT INTO queue (body, visible_at_ms) VALUES (?1, ?2)",
+                    params![body, now_ms()],
+                )
+                .map(|_| ())
+                .map_err(unavailable)
+            })
+            .await
+    }
+}

@@ -1,0 +1,327 @@
+//! The error envelope (spec §1) and the one place where domain errors become HTTP answers.
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use serde::Serialize;
+
+use crate::contract::job_query::QueryError;
+use crate::contract::{Issue, RequestId};
+use crate::ports::PortError;
+use crate::service::auth::AuthError;
+use crate::service::idempotency::IdempotencyError;
+use crate::service::jobs::GetJobError;
+use crate::service::submit::SubmitError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorType {
+    InvalidRequestError,
+    AuthenticationError,
+    PermissionError,
+    NotFoundError,
+    IdempotencyError,
+    RateLimitError,
+    ApiError,
+}
+
+/// An error answer, ready to render.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub error_type: ErrorType,
+    pub code: &'static str,
+    pub message: Box<str>,
+    pub param: Option<Box<str>>,
+    pub issues: Vec<Issue>,
+    pub retry_after: Option<u32>,
+    pub allow: Option<&'static str>,
+    /// What failed on our side, for the one log line of a 5xx; never sent to the client.
+    pub cause: Option<Box<str>>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        error_type: ErrorType,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            error_type,
+            code,
+            message: message.into().into_boxed_str(),
+            param: None,
+            issues: Vec::new(),
+            retry_after: None,
+            allow: None,
+            cause: None,
+        }
+    }
+
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into().into_boxed_str());
+        self
+    }
+
+    /// A 400 listing every issue; `param` and `message` come from the first.
+    pub fn invalid(code: &'static str, issues: Vec<Issue>) -> Self {
+        let (message, param) = match issues.first() {
+            Some(first) => (
+                first.message.clone(),
+                Some(first.param.clone().into_boxed_str()),
+            ),
+            None => ("the request is invalid".to_owned(), None),
+        };
+        Self {
+            param,
+            issues,
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                code,
+                message,
+            )
+        }
+    }
+
+    pub fn route_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::NotFoundError,
+            "route_not_found",
+            "no such route; see /api/v1 in the API reference",
+        )
+    }
+
+    /// The client did not send its body in time (embedded server only; API Gateway has its own).
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorType::InvalidRequestError,
+            "request_timeout",
+            "the request body did not arrive in time",
+        )
+    }
+
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self {
+            allow: Some(allow),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorType::InvalidRequestError,
+                "method_not_allowed",
+                format!("this route accepts {allow} only"),
+            )
+        }
+    }
+
+    /// Our side failed; the text of the cause goes to the request's one log line (inside its
+    /// span, which carries its id), never to the client.
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        Self {
+            retry_after: Some(1),
+            cause: Some(cause.to_string().into_boxed_str()),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorType::ApiError,
+                "service_unavailable",
+                "the service could not complete the request; retry it (with the same Idempotency-Key, if any)",
+            )
+        }
+    }
+
+    /// A bug on our side (a handler panicked): 500, the cause for the log only.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        Self {
+            cause: Some(cause.to_string().into_boxed_str()),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorType::ApiError,
+                "internal_error",
+                "the service failed to handle the request; retry it (with the same Idempotency-Key, if any)",
+            )
+        }
+    }
+
+    pub fn into_response(self, request_id: &RequestId) -> Response<Bytes> {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            error: Body<'a>,
+        }
+        #[derive(Serialize)]
+        struct Body<'a> {
+            #[serde(rename = "type")]
+            error_type: ErrorType,
+            code: &'a str,
+            message: &'a str,
+            request_id: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            param: Option<&'a str>,
+            #[serde(skip_serializing_if = "<[Issue]>::is_empty")]
+            issues: &'a [Issue],
+        }
+        let body = serde_json::to_vec(&Envelope {
+            error: Body {
+                error_type: self.error_type,
+                code: self.code,
+                message: &self.message,
+                request_id: request_id.as_str(),
+                param: self.param.as_deref(),
+                issues: &self.issues,
+            },
+        })
+        .unwrap_or_default();
+        let mut response = super::json_response(self.status, request_id, body);
+        let headers = response.headers_mut();
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(allow) = self.allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        response
+    }
+}
+
+// Every mapping from a domain error to its HTTP answer lives below, in this one file.
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        use StatusCode as S;
+        match e {
+            AuthError::MissingHeader => ApiError::new(
+                S::UNAUTHORIZED,
+                ErrorType::AuthenticationError,
+                "missing_authorization_header",
+                "send your API key as `Authorization: Bearer <api_key>`",
+            ),
+            AuthError::InvalidScheme => ApiError::new(
+                S::UNAUTHORIZED,
+                ErrorType::AuthenticationError,
+                "invalid_authorization_scheme",
+                "the Authorization header must use the Bearer scheme: `Authorization: Bearer <api_key>`",
+            ),
+            AuthError::InvalidKey => ApiError::new(
+                S::UNAUTHORIZED,
+                ErrorType::AuthenticationError,
+                "invalid_api_key",
+                "the API key is unknown or has been revoked",
+            ),
+            AuthError::Disabled => ApiError::new(
+                S::FORBIDDEN,
+                ErrorType::PermissionError,
+                "api_key_disabled",
+                "the API key is disabled; enable it or use another key",
+            ),
+            AuthError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PortError> for ApiError {
+    fn from(e: PortError) -> Self {
+        ApiError::unavailable(&e)
+    }
+}
+
+impl From<IdempotencyError> for ApiError {
+    fn from(e: IdempotencyError) -> Self {
+        use StatusCode as S;
+        match e {
+            IdempotencyError::Mismatch => ApiError::new(
+                S::CONFLICT,
+                ErrorType::IdempotencyError,
+                "idempotency_key_mismatch",
+                "this Idempotency-Key was used with a different request body; use a new key for a new request",
+            )
+            .with_param(crate::idempotency::HEADER),
+            IdempotencyError::InUse => ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    S::CONFLICT,
+                    ErrorType::IdempotencyError,
+                    "idempotency_key_in_use",
+                    "a request with this Idempotency-Key is still being processed; retry after a moment",
+                )
+                .with_param(crate::idempotency::HEADER)
+            },
+            IdempotencyError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        use StatusCode as S;
+        match e {
+            SubmitError::BodyTooLarge { limit } => ApiError::new(
+                S::PAYLOAD_TOO_LARGE,
+                ErrorType::InvalidRequestError,
+                "request_too_large",
+                format!(
+                    "the request body is larger than {limit} bytes; send large reference images by https URL"
+                ),
+            ),
+            SubmitError::UnsupportedMediaType => ApiError::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                ErrorType::InvalidRequestError,
+                "unsupported_media_type",
+                "the body must be JSON sent with `Content-Type: application/json`",
+            )
+            .with_param("Content-Type"),
+            SubmitError::InvalidJson(detail) => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "invalid_json_body",
+                format!("the body is not valid JSON: {detail}"),
+            ),
+            SubmitError::InvalidBody(issues) => ApiError::invalid("invalid_request_body", issues),
+            SubmitError::InvalidIdempotencyKey => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 printable ASCII characters",
+            )
+            .with_param(crate::idempotency::HEADER),
+            SubmitError::BrandNotFound => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "brand_not_found",
+                "brand_id does not name a brand of your organisation",
+            )
+            .with_param("brand_id"),
+            SubmitError::Idempotency(e) => e.into(),
+            SubmitError::Dependency(e) => e.into(),
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError::invalid(e.code, vec![e.issue])
+    }
+}
+
+impl From<GetJobError> for ApiError {
+    fn from(e: GetJobError) -> Self {
+        use StatusCode as S;
+        match e {
+            GetJobError::InvalidJobId => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "invalid_job_id",
+                "the job id must be a UUID",
+            )
+            .with_param("id"),
+            GetJobError::NotFound => ApiError::new(
+                S::NOT_FOUND,
+                ErrorType::NotFoundError,
+                "job_not_found",
+                "no job with this id exists in your organisation",
+            )
+            .with_param("id"),
+            GetJobError::Dependency(e) => e.into(),
+        }
+    }
+}

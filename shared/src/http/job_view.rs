@@ -1,0 +1,53 @@
+//! The job record as a client sees it (spec §4): the stored job without internal fields,
+//! expansions (`ad`, `brand`, `payload.diagnostics`) on request, and the `fields` projection.
+
+use serde_json::{Map, Value, json};
+
+use crate::contract::job_query::{Expansion, JobQuery};
+use crate::service::jobs::{JobBrand, JobRead};
+
+/// Returned whatever `fields` selects.
+const ALWAYS: &[&str] = &["id", "object", "status"];
+
+pub fn render(read: &JobRead, query: &JobQuery) -> Value {
+    let job = &read.job;
+    let mut data = match serde_json::to_value(job.view()) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    if query.expand.contains(&Expansion::Diagnostics)
+        && let Some(Value::Object(payload)) = data.get_mut("payload")
+    {
+        let d = &job.diagnostics;
+        payload.insert(
+            "diagnostics".into(),
+            json!({ "brief": d.brief, "provider": d.provider, "steps": d.steps, "attempts": job.claims }),
+        );
+    }
+    if let Some(fields) = &query.fields {
+        data.retain(|name, _| ALWAYS.contains(&name.as_str()) || fields.contains(name.as_str()));
+    }
+    if query.expand.contains(&Expansion::Ad) {
+        let ad = match (&job.payload.image_url, job.payload.output_applied) {
+            (Some(url), Some(out)) => {
+                json!({ "image_url": url, "width": out.width, "height": out.height, "format": out.format })
+            }
+            _ => Value::Null,
+        };
+        data.insert("ad".into(), ad);
+    }
+    if query.expand.contains(&Expansion::Brand) {
+        let brand = match &read.brand {
+            Some(JobBrand::Stored(b)) => json!({
+                "source": "brand_id", "id": b.id, "name": b.name, "domain": b.domain,
+                "brand_dna": b.brand_dna, "created_at": b.created_at, "updated_at": b.updated_at,
+            }),
+            Some(JobBrand::Inline(dna)) => {
+                json!({ "source": "brand_identity_json", "brand_dna": dna })
+            }
+            None => Value::Null,
+        };
+        data.insert("brand".into(), brand);
+    }
+    Value::Object(data)
+}

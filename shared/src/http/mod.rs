@@ -1,0 +1,313 @@
+//! The HTTP contract: wire types, validation, envelopes and routing, as plain
+//! `http::Request<Bytes> -> http::Response<Bytes>` functions shared by the Lambda functions and
+//! `adgen serve`.
+
+//! HTTP glue above the services: routing, the request span, error mapping (`error`, the one
+//! place a domain error becomes an answer) and job rendering (`job_view`), as plain
+//! `http::Request<Bytes> -> http::Response<Bytes>` functions shared by the Lambda functions
+//! and `adgen serve`. A panic in a handler becomes a 500 in the error envelope.
+
+pub mod error;
+pub mod job_view;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
+use serde::Serialize;
+use tracing::Instrument;
+
+pub use error::{ApiError, ErrorType};
+
+use crate::UnixSeconds;
+use crate::contract::job_query::JobQuery;
+use crate::contract::{
+    ADS_GENERATE_PATH, GENERATIONS_PATH, JOBS_PREFIX, RequestId, envelope, generation,
+};
+use crate::idempotency::{self, StoredResponse};
+use crate::service::jobs::JobsService;
+use crate::service::submit::{SubmitError, SubmitOutcome, SubmitService};
+
+pub type HttpRequest = http::Request<Bytes>;
+pub type HttpResponse = http::Response<Bytes>;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub const REPLAYED_HEADER: &str = "x-idempotency-replayed";
+
+/// The latest moment a handler may still answer (a platform limit such as the Lambda
+/// deadline or API Gateway's 30 s), put in the request's extensions by the adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(pub tokio::time::Instant);
+
+/// The routes of the API, recognised from method and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Submit,
+    GetJob(String),
+}
+
+pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
+    let (route, allow) = if path == GENERATIONS_PATH || path == ADS_GENERATE_PATH {
+        (Route::Submit, "POST")
+    } else if let Some(id) = path
+        .strip_prefix(JOBS_PREFIX)
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+    {
+        (Route::GetJob(id.to_owned()), "GET")
+    } else {
+        return Err(ApiError::route_not_found());
+    };
+    if method.as_str() != allow {
+        return Err(ApiError::method_not_allowed(allow));
+    }
+    Ok(route)
+}
+
+/// The whole API in one process (`adgen serve`); each Lambda function uses its own half.
+pub struct Api {
+    pub submit: Arc<SubmitService>,
+    pub jobs: Arc<JobsService>,
+}
+
+impl Api {
+    pub async fn handle(&self, request: HttpRequest) -> HttpResponse {
+        dispatch(Some(&self.submit), Some(&self.jobs), request).await
+    }
+}
+
+/// Entry point of the submit function: the two submission routes.
+pub async fn handle_submit(service: &SubmitService, request: HttpRequest) -> HttpResponse {
+    dispatch(Some(service), None, request).await
+}
+
+/// Entry point of the jobs function: `GET /api/v1/jobs/{id}` (and, behind API Gateway's
+/// catch-all route, the envelope's 404/405 for every other path).
+pub async fn handle_jobs(service: &JobsService, request: HttpRequest) -> HttpResponse {
+    dispatch(None, Some(service), request).await
+}
+
+/// Routes a request to the services present, inside a span carrying its request id; a route
+/// whose service is absent here is not found.
+async fn dispatch(
+    submit_service: Option<&SubmitService>,
+    jobs_service: Option<&JobsService>,
+    request: HttpRequest,
+) -> HttpResponse {
+    let request_id = RequestId::new();
+    let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = request.uri().path());
+    let handled = async {
+        match (
+            route(request.method(), request.uri().path()),
+            submit_service,
+            jobs_service,
+        ) {
+            (Ok(Route::Submit), Some(service), _) => {
+                submit(service, request, request_id.clone()).await
+            }
+            (Ok(Route::GetJob(id)), _, Some(service)) => {
+                get_job(service, request, &id, request_id.clone()).await
+            }
+            (Ok(_), _, _) => finish(Err(ApiError::route_not_found()), &request_id),
+            (Err(e), _, _) => finish(Err(e), &request_id),
+        }
+    };
+    // A bug must not take the process (a Lambda sandbox, or every request of `adgen serve`)
+    // down with it: the client gets a 500 envelope with its request id, the log the panic.
+    match AssertUnwindSafe(handled)
+        .catch_unwind()
+        .instrument(span.clone())
+        .await
+    {
+        Ok(response) => response,
+        Err(panic) => span.in_scope(|| {
+            let what = panic_text(panic.as_ref());
+            finish(Err(ApiError::internal(&what)), &request_id)
+        }),
+    }
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned());
+    format!(
+        "handler panicked: {}",
+        text.as_deref().unwrap_or("(no message)")
+    )
+}
+
+async fn submit(
+    service: &SubmitService,
+    request: HttpRequest,
+    request_id: RequestId,
+) -> HttpResponse {
+    let received_at = service.clock.now();
+    let result = async {
+        let headers = request.headers();
+        let principal = service
+            .auth
+            .authenticate(header_bytes(headers, header::AUTHORIZATION))
+            .await?;
+        let body = request.body();
+        if body.len() > service.settings.max_body_bytes {
+            return Err(SubmitError::BodyTooLarge {
+                limit: service.settings.max_body_bytes,
+            }
+            .into());
+        }
+        if !is_json_content_type(headers) {
+            return Err(SubmitError::UnsupportedMediaType.into());
+        }
+        let key = match header_bytes(headers, idempotency::HEADER) {
+            None => None,
+            Some(raw) => {
+                Some(idempotency::parse_key(raw).ok_or(SubmitError::InvalidIdempotencyKey)?)
+            }
+        };
+        let generation = generation::GenerationRequest::parse(body).map_err(SubmitError::from)?;
+        let outcome = service
+            .submit(principal, key, generation, &request_id, received_at)
+            .await?;
+        Ok(outcome)
+    }
+    .await;
+    match result {
+        Ok(SubmitOutcome::Created(stored)) => {
+            tracing::info!(status = 202, "job accepted");
+            stored_response(&stored, false)
+        }
+        Ok(SubmitOutcome::Replayed(stored)) => {
+            tracing::info!(status = 202, original_request_id = %stored.request_id, "idempotent replay");
+            stored_response(&stored, true)
+        }
+        Err(e) => finish(Err(e), &request_id),
+    }
+}
+
+async fn get_job(
+    service: &JobsService,
+    request: HttpRequest,
+    id: &str,
+    request_id: RequestId,
+) -> HttpResponse {
+    let received_at = service.clock.now();
+    let result = async {
+        let principal = service
+            .auth
+            .authenticate(header_bytes(request.headers(), header::AUTHORIZATION))
+            .await?;
+        let query = JobQuery::parse(request.uri().query())?;
+        let deadline = request.extensions().get::<Deadline>().map(|d| d.0);
+        let read = service.get(principal, id, &query, deadline).await?;
+        Ok(success(
+            StatusCode::OK,
+            &request_id,
+            "job",
+            read.job.status.as_str(),
+            received_at,
+            &job_view::render(&read, &query),
+        ))
+    }
+    .await;
+    finish(result, &request_id)
+}
+
+/// The answer, with the request's one log line for a refusal or failure (the cause of a 5xx
+/// is logged here and only here).
+fn finish(result: Result<HttpResponse, ApiError>, request_id: &RequestId) -> HttpResponse {
+    match result {
+        Ok(response) => response,
+        Err(e) => {
+            if e.status.is_server_error() {
+                let cause = e.cause.as_deref().unwrap_or("");
+                tracing::error!(
+                    status = e.status.as_u16(),
+                    code = e.code,
+                    cause,
+                    "request failed"
+                );
+            } else {
+                tracing::info!(status = e.status.as_u16(), code = e.code, "request refused");
+            }
+            e.into_response(request_id)
+        }
+    }
+}
+
+fn header_bytes<K: header::AsHeaderName>(headers: &HeaderMap, name: K) -> Option<&[u8]> {
+    headers.get(name).map(HeaderValue::as_bytes)
+}
+
+/// `application/json` (any parameters) or a `+json` type; a missing header is accepted.
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return true;
+    };
+    let Ok(text) = value.to_str() else {
+        return false;
+    };
+    let mime = text
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+pub(crate) fn json_response(
+    status: StatusCode,
+    request_id: &RequestId,
+    body: Vec<u8>,
+) -> HttpResponse {
+    let mut response = Response::new(Bytes::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// The success envelope of spec §1, as an answer.
+pub fn success(
+    status: StatusCode,
+    request_id: &RequestId,
+    object: &str,
+    object_status: &str,
+    created_at: UnixSeconds,
+    data: &impl Serialize,
+) -> HttpResponse {
+    let body = envelope::success_body(request_id, object, object_status, created_at, data);
+    json_response(status, request_id, body)
+}
+
+/// Renders a kept response; a replay carries the original request id and body, byte for byte.
+fn stored_response(stored: &StoredResponse, replayed: bool) -> HttpResponse {
+    let mut response = Response::new(Bytes::from(stored.body.clone()));
+    *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::ACCEPTED);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    for (name, value) in [
+        (REQUEST_ID_HEADER, &stored.request_id),
+        ("location", &stored.location),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    if replayed {
+        headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
+    response
+}

@@ -1,0 +1,100 @@
+//! The idempotency protocol of a submission (spec §3), over the store's conditional writes:
+//! claim a key's record, replay a finished response, refuse a mismatch or a key in use, and
+//! take over a lock a crashed attempt left behind.
+
+use uuid::Uuid;
+
+use crate::UnixSeconds;
+use crate::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
+use crate::ports::{IdempotencyStore, PortError};
+
+/// How long a key is kept when the configuration names no other value (the contract's minimum).
+pub const DEFAULT_TTL_SECONDS: i64 = 86_400;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdempotencyError {
+    #[error("idempotency key reused with a different request")]
+    Mismatch,
+    #[error("idempotency key in use by a request still running")]
+    InUse,
+    #[error(transparent)]
+    Store(#[from] PortError),
+}
+
+/// How long a key's record lives and how long an attempt may hold it.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyPolicy {
+    pub ttl_seconds: i64,
+    pub lock_seconds: i64,
+}
+
+/// The right to run an attempt under a key.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub scope: IdempotencyScope,
+    pub token: String,
+    pub job_id: Uuid,
+    /// True when an earlier attempt held this key: its job may already exist.
+    pub resumed: bool,
+}
+
+#[derive(Debug)]
+pub enum Begin {
+    Proceed(Lease),
+    Replay(StoredResponse),
+}
+
+/// Claims `scope` for an attempt whose validated request has `fingerprint`.
+pub async fn begin(
+    store: &dyn IdempotencyStore,
+    scope: IdempotencyScope,
+    fingerprint: String,
+    now: UnixSeconds,
+    policy: IdempotencyPolicy,
+) -> Result<Begin, IdempotencyError> {
+    let token = Uuid::new_v4().to_string();
+    let record = IdempotencyRecord {
+        scope,
+        fingerprint,
+        token: token.clone(),
+        job_id: Uuid::new_v4(),
+        state: IdempotencyState::InProgress,
+        created_at: now,
+        lock_until: now + policy.lock_seconds,
+        expires_at: now + policy.ttl_seconds,
+    };
+    let Some(holder) = store.insert(&record, now).await? else {
+        return Ok(Begin::Proceed(Lease {
+            scope: record.scope,
+            token,
+            job_id: record.job_id,
+            resumed: false,
+        }));
+    };
+    if holder.fingerprint != record.fingerprint {
+        return Err(IdempotencyError::Mismatch);
+    }
+    match holder.state {
+        IdempotencyState::Completed(response) => Ok(Begin::Replay(response)),
+        IdempotencyState::InProgress if holder.lock_until > now => Err(IdempotencyError::InUse),
+        IdempotencyState::InProgress => {
+            let taken = store
+                .take_over(
+                    &record.scope,
+                    &holder.token,
+                    &token,
+                    now + policy.lock_seconds,
+                )
+                .await?;
+            if !taken {
+                return Err(IdempotencyError::InUse);
+            }
+            Ok(Begin::Proceed(Lease {
+                scope: record.scope,
+                token,
+                job_id: holder.job_id,
+                resumed: true,
+            }))
+        }
+    }
+}
