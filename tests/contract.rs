@@ -658,3 +658,60 @@ async fn retried_messages_come_back_after_their_backoff(b: Backend) {
         "still hidden during its backoff"
     );
 }
+
+on_every_backend!(the_consumer_hides_counts_and_deletes_deliveries);
+
+/// The queue-consumer port on both queues: a received message is hidden for its visibility,
+/// comes back with its delivery counted, and is gone once deleted.
+async fn the_consumer_hides_counts_and_deletes_deliveries(b: Backend) {
+    use std::time::Duration;
+    let message = JobMessage {
+        job_id: Uuid::new_v4(),
+        org_id: Uuid::new_v4(),
+    };
+    b.queue.send(&message).await.expect("send");
+    let first = b
+        .consumer
+        .receive(10, Duration::from_secs(60))
+        .await
+        .expect("receive");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].receive_count, 1);
+    let body: JobMessage = serde_json::from_str(&first[0].body).expect("the body as sent");
+    assert_eq!(body, message);
+    assert!(
+        b.consumer
+            .receive(10, Duration::from_secs(60))
+            .await
+            .expect("receive")
+            .is_empty(),
+        "hidden while its visibility lasts"
+    );
+    b.consumer
+        .redeliver_after(&first[0].receipt, Duration::ZERO)
+        .await
+        .expect("redeliver");
+    let second = b
+        .consumer
+        .receive(10, Duration::from_secs(60))
+        .await
+        .expect("receive");
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].receive_count, 2, "the second delivery is counted");
+    b.consumer
+        .delete(&second[0].receipt)
+        .await
+        .expect("delete");
+    b.consumer
+        .redeliver_after(&second[0].receipt, Duration::ZERO)
+        .await
+        .ok();
+    assert!(
+        b.consumer
+            .receive(10, Duration::from_secs(1))
+            .await
+            .expect("receive")
+            .is_empty(),
+        "a deleted message never comes back"
+    );
+}

@@ -4,8 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use adgen::UnixSeconds;
 use adgen::brands::Brand;
 use adgen::http::Deadline;
+use adgen::jobs::Job;
+use adgen::ports::{Claim, CreateJob, JobStore, PortError};
+use async_trait::async_trait;
 use adgen_render::TemplateGenerator;
 use adgen_tests::{App, Backend, ManualClock, on_every_backend, request};
 use serde_json::{Value, json};
@@ -20,6 +24,7 @@ on_every_backend!(
     long_poll_stops_at_the_platform_deadline,
     fields_project_and_expansions_add,
     brand_expansion_shows_what_the_job_used,
+    a_panicking_handler_answers_500_in_the_envelope,
 );
 
 struct Ctx {
@@ -304,4 +309,73 @@ async fn brand_expansion_shows_what_the_job_used(b: Backend) {
         )
     );
     assert_eq!(shown["brand_dna"], json!({"primary_accent_hex": "#FF6600"}));
+}
+
+/// A job store whose reads panic (a bug on our side); every write goes to the real store.
+struct PanickingReads(Arc<dyn JobStore>);
+
+#[async_trait]
+impl JobStore for PanickingReads {
+    async fn create(&self, job: &Job) -> Result<CreateJob, PortError> {
+        self.0.create(job).await
+    }
+    async fn get(&self, _job_id: Uuid) -> Result<Option<Job>, PortError> {
+        panic!("injected bug in a job read")
+    }
+    async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError> {
+        self.0.mark_enqueued(job_id, now).await
+    }
+    async fn claim(
+        &self,
+        job_id: Uuid,
+        owner: &str,
+        now: UnixSeconds,
+        lease_until: UnixSeconds,
+    ) -> Result<Claim, PortError> {
+        self.0.claim(job_id, owner, now, lease_until).await
+    }
+    async fn save_leased(&self, job: &Job, owner: &str) -> Result<bool, PortError> {
+        self.0.save_leased(job, owner).await
+    }
+    async fn save_abandoned(&self, job: &Job, now: UnixSeconds) -> Result<bool, PortError> {
+        self.0.save_abandoned(job, now).await
+    }
+    async fn list_stale(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError> {
+        self.0.list_stale(updated_before, limit).await
+    }
+}
+
+async fn a_panicking_handler_answers_500_in_the_envelope(b: Backend) {
+    let app = b.app_with_jobs(
+        ManualClock::at(NOW),
+        Arc::new(PanickingReads(b.jobs.clone())),
+    );
+    let (key, _) = b.new_key().await;
+    let path = format!("/api/v1/jobs/{}", Uuid::new_v4());
+    let response = app
+        .api
+        .handle(request("GET", &path, Some(&key), None, ""))
+        .await;
+    assert_eq!(response.status().as_u16(), 500);
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("request id header")
+        .to_owned();
+    let body: Value = serde_json::from_slice(response.body()).expect("json envelope");
+    assert_eq!(body["error"]["type"], "api_error");
+    assert_eq!(body["error"]["code"], "internal_error");
+    assert_eq!(body["error"]["request_id"], header_id.as_str());
+    let text = String::from_utf8_lossy(response.body());
+    assert!(
+        !text.contains("injected bug"),
+        "the panic's text stays in the log: {text}"
+    );
+    // The same service goes on answering: the panic took nothing down with it.
+    app.submit(&key, &json!({"prompt": "Still here"})).await;
 }

@@ -123,7 +123,7 @@ impl Backend {
                 url_expiry: Duration::from_secs(300),
                 public_base_url: None,
             },
-            api_key_cache_ttl: Duration::from_secs(30),
+            api_key_cache_ttl: adgen::service::auth::DEFAULT_CACHE_TTL,
         };
         let ddb = clients.dynamodb.clone();
         let (adapters, _store) = adgen_aws::adapters_from(clients, &config);

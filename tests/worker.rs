@@ -7,7 +7,9 @@ use std::sync::atomic::Ordering;
 use adgen::jobs::{FailureCode, Job, JobStatus, Phase};
 use adgen::ports::Received;
 use adgen::ports::{Claim, Clock, GenerateError, JobMessage};
-use adgen::service::generate::{Disposition, Redelivery, process_batch, retry_delay};
+use adgen::service::generate::{
+    Disposition, Redelivery, consume_once, process_batch, retry_delay,
+};
 use adgen_render::DecodeLimits;
 use adgen_render::TemplateGenerator;
 use adgen_testkit::images as samples;
@@ -29,6 +31,7 @@ on_every_backend!(
     unusable_references_fail_naming_the_image,
     a_batch_reports_only_what_must_come_back,
     a_providers_image_is_brought_to_the_exact_size_and_format,
+    the_consumer_loop_feeds_the_worker_and_empties_the_queue,
 );
 
 /// Submits through the API and returns the job's message (the queue is emptied).
@@ -411,5 +414,55 @@ async fn a_providers_image_is_brought_to_the_exact_size_and_format(b: Backend) {
     assert_eq!(
         image::guess_format(&blob.bytes).expect("format"),
         image::ImageFormat::Jpeg
+    );
+}
+
+/// What `adgen serve` runs: one receive through the queue-consumer port, the batch processed,
+/// finished messages deleted and retries handed back with their backoff.
+async fn the_consumer_loop_feeds_the_worker_and_empties_the_queue(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    let (key, _) = b.new_key().await;
+    let app = b.app(clock.clone());
+    let done = app
+        .submit(&key, &json!({"prompt": "Sale", "output": {"resolution": "512"}}))
+        .await;
+    let worker = b.worker(clock.clone(), Arc::new(TemplateGenerator));
+    assert_eq!(
+        consume_once(b.consumer.as_ref(), &worker, 10)
+            .await
+            .expect("one batch"),
+        1
+    );
+    assert_eq!(job(&b, done).await.status, JobStatus::Completed);
+    assert!(b.drain_messages().await.is_empty(), "the finished message is deleted");
+
+    // A transient failure: handed back (visible again after its 30 s backoff), not deleted.
+    let failing = FailingGenerator::new(|| GenerateError::Unavailable("overloaded".into()));
+    let retried = app
+        .submit(&key, &json!({"prompt": "Again", "output": {"resolution": "512"}}))
+        .await;
+    let worker = b.worker(clock.clone(), failing.clone());
+    assert_eq!(
+        consume_once(b.consumer.as_ref(), &worker, 10)
+            .await
+            .expect("one batch"),
+        1
+    );
+    assert_eq!(failing.calls.load(Ordering::SeqCst), 1);
+    let released = job(&b, retried).await;
+    assert!(!released.status.is_terminal());
+    assert!(
+        released.lease.is_some_and(|l| l.until <= clock.now()),
+        "the lease is given back for the redelivery"
+    );
+    assert!(
+        b.drain_messages().await.is_empty(),
+        "hidden during its backoff, not lost"
+    );
+    assert_eq!(
+        consume_once(b.consumer.as_ref(), &worker, 10)
+            .await
+            .expect("an empty receive"),
+        0
     );
 }

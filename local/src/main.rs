@@ -26,7 +26,7 @@ use uuid::Uuid;
 /// A local job may run this long before another worker may take it over.
 const LOCAL_LEASE_SECONDS: i64 = 300;
 /// Deliveries before a transient failure fails the job (as the SQS redrive count on AWS).
-const LOCAL_MAX_RECEIVES: u32 = 5;
+const LOCAL_MAX_RECEIVES: u32 = adgen::config::DEFAULT_MAX_RECEIVES;
 
 #[derive(Parser)]
 #[command(

@@ -1,5 +1,7 @@
 //! A small HTTP/1.1 server (hyper) in front of the domain's `Api`: bounded body reads,
-//! header and body timeouts, graceful shutdown on Ctrl-C.
+//! header and body timeouts. Ctrl-C stops it at once (requests in flight are cut); nothing is
+//! lost, since jobs and queue messages are in SQLite and an interrupted job's lease expires
+//! and its message returns on the next start.
 
 use std::convert::Infallible;
 use std::sync::Arc;

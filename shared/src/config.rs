@@ -239,6 +239,10 @@ impl GeneratorConfig {
     }
 }
 
+/// Deliveries of a job's message before a transient failure fails the job (the SQS redrive
+/// `maxReceiveCount` of the template, and `adgen serve`'s own limit).
+pub const DEFAULT_MAX_RECEIVES: u32 = 5;
+
 /// The generate function's settings (worker and sweep).
 #[derive(Debug, Clone)]
 pub struct GenerateConfig {
@@ -256,7 +260,12 @@ impl GenerateConfig {
         Ok(Self {
             aws: AwsConfig::from_env(env)?,
             lease_seconds: env.number("ADGEN_LEASE_SECONDS", 900, 60, 3600)?,
-            max_receives: env.number("ADGEN_MAX_RECEIVES", 5, 1, 1000)? as u32,
+            max_receives: env.number(
+                "ADGEN_MAX_RECEIVES",
+                DEFAULT_MAX_RECEIVES.into(),
+                1,
+                1000,
+            )? as u32,
             generator: GeneratorConfig::from_env(env)?,
         })
     }

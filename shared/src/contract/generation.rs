@@ -401,7 +401,6 @@ fn metadata(value: &Value, issues: &mut Vec<Issue>) -> Option<BTreeMap<String, S
 mod tests {
     use super::*;
     use adgen_testkit::images as samples;
-    use base64::Engine;
     use serde_json::json;
 
     fn parse(v: Value) -> Result<GenerationRequest, BodyError> {
@@ -424,7 +423,7 @@ mod tests {
     }
 
     fn png_b64() -> String {
-        base64::engine::general_purpose::STANDARD.encode(samples::png(4, 4))
+        adgen_testkit::b64(&samples::png(4, 4))
     }
 
     #[test]
