@@ -4,14 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adgen::UnixSeconds;
 use adgen::brands::Brand;
 use adgen::http::Deadline;
-use adgen::jobs::Job;
-use adgen::ports::{Claim, CreateJob, JobStore, PortError};
-use async_trait::async_trait;
 use adgen_render::TemplateGenerator;
-use adgen_tests::{App, Backend, ManualClock, on_every_backend, request};
+use adgen_tests::{App, Backend, ManualClock, ObservedJobs, on_every_backend, request};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -311,49 +307,13 @@ async fn brand_expansion_shows_what_the_job_used(b: Backend) {
     assert_eq!(shown["brand_dna"], json!({"primary_accent_hex": "#FF6600"}));
 }
 
-/// A job store whose reads panic (a bug on our side); every write goes to the real store.
-struct PanickingReads(Arc<dyn JobStore>);
-
-#[async_trait]
-impl JobStore for PanickingReads {
-    async fn create(&self, job: &Job) -> Result<CreateJob, PortError> {
-        self.0.create(job).await
-    }
-    async fn get(&self, _job_id: Uuid) -> Result<Option<Job>, PortError> {
-        panic!("injected bug in a job read")
-    }
-    async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError> {
-        self.0.mark_enqueued(job_id, now).await
-    }
-    async fn claim(
-        &self,
-        job_id: Uuid,
-        owner: &str,
-        now: UnixSeconds,
-        lease_until: UnixSeconds,
-    ) -> Result<Claim, PortError> {
-        self.0.claim(job_id, owner, now, lease_until).await
-    }
-    async fn save_leased(&self, job: &Job, owner: &str) -> Result<bool, PortError> {
-        self.0.save_leased(job, owner).await
-    }
-    async fn save_abandoned(&self, job: &Job, now: UnixSeconds) -> Result<bool, PortError> {
-        self.0.save_abandoned(job, now).await
-    }
-    async fn list_stale(
-        &self,
-        updated_before: UnixSeconds,
-        limit: usize,
-    ) -> Result<Vec<Job>, PortError> {
-        self.0.list_stale(updated_before, limit).await
-    }
-}
-
 async fn a_panicking_handler_answers_500_in_the_envelope(b: Backend) {
-    let app = b.app_with_jobs(
-        ManualClock::at(NOW),
-        Arc::new(PanickingReads(b.jobs.clone())),
-    );
+    // A job store whose reads panic (a bug on our side); every write reaches the real store.
+    let buggy = ObservedJobs {
+        inner: b.jobs.clone(),
+        before_read: |_| panic!("injected bug in a job read"),
+    };
+    let app = b.app_with_jobs(ManualClock::at(NOW), Arc::new(buggy));
     let (key, _) = b.new_key().await;
     let path = format!("/api/v1/jobs/{}", Uuid::new_v4());
     let response = app

@@ -12,9 +12,10 @@ use adgen::UnixSeconds;
 use adgen::auth::mint_key;
 use adgen::config::{AwsConfig, LinksConfig, StoreConfig};
 use adgen::http::{Api, HttpRequest};
+use adgen::jobs::Job;
 use adgen::ports::{
-    Adapters, Clock, GenerateError, Generated, GenerationInput, ImageGenerator, JobMessage,
-    JobStore, PortError, Queue, ReferenceFetcher,
+    Adapters, Claim, Clock, CreateJob, GenerateError, Generated, GenerationInput, ImageGenerator,
+    JobMessage, JobStore, PortError, Queue, ReferenceFetcher,
 };
 use adgen::service::generate::{Worker, WorkerParts, WorkerSettings};
 use adgen::service::jobs::JobsService;
@@ -272,6 +273,55 @@ impl Backend {
             max_receives: 5,
         };
         Worker::new(&self.adapters, parts, clock, settings)
+    }
+}
+
+/// A job store that calls `before_read` with the job id before each read (to count reads, or
+/// to inject a bug), delegating everything to `inner`.
+pub struct ObservedJobs<F> {
+    pub inner: Arc<dyn JobStore>,
+    pub before_read: F,
+}
+
+#[async_trait]
+impl<F: Fn(Uuid) + Send + Sync> JobStore for ObservedJobs<F> {
+    async fn create(&self, job: &Job) -> Result<CreateJob, PortError> {
+        self.inner.create(job).await
+    }
+
+    async fn get(&self, job_id: Uuid) -> Result<Option<Job>, PortError> {
+        (self.before_read)(job_id);
+        self.inner.get(job_id).await
+    }
+
+    async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError> {
+        self.inner.mark_enqueued(job_id, now).await
+    }
+
+    async fn claim(
+        &self,
+        job_id: Uuid,
+        owner: &str,
+        now: UnixSeconds,
+        lease_until: UnixSeconds,
+    ) -> Result<Claim, PortError> {
+        self.inner.claim(job_id, owner, now, lease_until).await
+    }
+
+    async fn save_leased(&self, job: &Job, owner: &str) -> Result<bool, PortError> {
+        self.inner.save_leased(job, owner).await
+    }
+
+    async fn save_abandoned(&self, job: &Job, now: UnixSeconds) -> Result<bool, PortError> {
+        self.inner.save_abandoned(job, now).await
+    }
+
+    async fn list_stale(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError> {
+        self.inner.list_stale(updated_before, limit).await
     }
 }
 

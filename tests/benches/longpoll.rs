@@ -15,15 +15,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use adgen::UnixSeconds;
 use adgen::http::Deadline;
-use adgen::jobs::Job;
-use adgen::ports::{Claim, Clock, CreateJob, JobMessage, JobStore, PortError, SystemClock};
+use adgen::ports::{Clock, JobMessage, SystemClock};
 use adgen::service::generate::Worker;
 use adgen::service::jobs::PollingWatcher;
 use adgen_render::TemplateGenerator;
-use adgen_tests::{App, Backend, Kind, request};
-use async_trait::async_trait;
+use adgen_tests::{App, Backend, Kind, ObservedJobs, request};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -192,7 +189,7 @@ async fn run(plan: Plan, measuring: bool) {
 struct Bench {
     backend: Backend,
     app: App,
-    reads: Arc<CountingJobs>,
+    reads: Arc<ReadLog>,
     worker: Worker,
     key: String,
 }
@@ -215,11 +212,13 @@ impl Bench {
     async fn new(kind: Kind) -> Bench {
         let backend = Backend::new(kind).await;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let reads = Arc::new(CountingJobs {
+        let reads = Arc::new(ReadLog::default());
+        let log = reads.clone();
+        let observed = ObservedJobs {
             inner: backend.jobs.clone(),
-            reads: Mutex::default(),
-        });
-        let app = backend.app_with_jobs(clock.clone(), reads.clone());
+            before_read: move |job_id| log.note(job_id),
+        };
+        let app = backend.app_with_jobs(clock.clone(), Arc::new(observed));
         let worker = backend.worker(clock, Arc::new(TemplateGenerator));
         let (key, _) = backend.new_key().await;
         Bench {
@@ -312,13 +311,22 @@ impl Bench {
     }
 }
 
-/// A job store that notes when each job is read, delegating everything.
-struct CountingJobs {
-    inner: Arc<dyn JobStore>,
+/// When each job was read (through an `ObservedJobs` in front of the backend's store).
+#[derive(Default)]
+struct ReadLog {
     reads: Mutex<HashMap<Uuid, Vec<Instant>>>,
 }
 
-impl CountingJobs {
+impl ReadLog {
+    fn note(&self, job_id: Uuid) {
+        self.reads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(job_id)
+            .or_default()
+            .push(Instant::now());
+    }
+
     /// The reads of `job_id` from `start` on, as offsets from it.
     fn since(&self, job_id: Uuid, start: Instant) -> Vec<Duration> {
         let reads = self.reads.lock().unwrap_or_else(PoisonError::into_inner);
@@ -329,53 +337,6 @@ impl CountingJobs {
             .filter(|&&t| t >= start)
             .map(|&t| t - start)
             .collect()
-    }
-}
-
-#[async_trait]
-impl JobStore for CountingJobs {
-    async fn create(&self, job: &Job) -> Result<CreateJob, PortError> {
-        self.inner.create(job).await
-    }
-
-    async fn get(&self, job_id: Uuid) -> Result<Option<Job>, PortError> {
-        self.reads
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(job_id)
-            .or_default()
-            .push(Instant::now());
-        self.inner.get(job_id).await
-    }
-
-    async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError> {
-        self.inner.mark_enqueued(job_id, now).await
-    }
-
-    async fn claim(
-        &self,
-        job_id: Uuid,
-        owner: &str,
-        now: UnixSeconds,
-        lease_until: UnixSeconds,
-    ) -> Result<Claim, PortError> {
-        self.inner.claim(job_id, owner, now, lease_until).await
-    }
-
-    async fn save_leased(&self, job: &Job, owner: &str) -> Result<bool, PortError> {
-        self.inner.save_leased(job, owner).await
-    }
-
-    async fn save_abandoned(&self, job: &Job, now: UnixSeconds) -> Result<bool, PortError> {
-        self.inner.save_abandoned(job, now).await
-    }
-
-    async fn list_stale(
-        &self,
-        updated_before: UnixSeconds,
-        limit: usize,
-    ) -> Result<Vec<Job>, PortError> {
-        self.inner.list_stale(updated_before, limit).await
     }
 }
 
