@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The dependency rules of the layout (README "Layout"), checked on the resolved graph:
+# - the domain crate `adgen` depends on no I/O crate (SDK, database, HTTP client/server, codec, font);
+# - the submit and jobs functions link no HTTP client, image codec, font or SQLite.
+# Exits non-zero naming every crate that breaks a rule.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+status=0
+deps() { cargo tree -e normal --prefix none -p "$1" "${@:2}" | sed 's/ v[0-9].*//' | sort -u; }
+refuse() {
+  local package="$1" pattern="$2" found
+  shift 2
+  found="$(deps "$package" "$@" | grep -E "^($pattern)$" || true)"
+  if [[ -n "$found" ]]; then
+    echo "layout: $package must not depend on: $(echo "$found" | tr '\n' ' ')" >&2
+    status=1
+  fi
+}
+
+io='aws-config|aws-sdk-[a-z0-9]+|aws-smithy-[a-z-]+|rusqlite|libsqlite3-sys|reqwest|hyper|hyper-util|rustls|lambda_http|lambda_runtime|image|png|zune-jpeg|ab_glyph|fast_image_resize'
+refuse adgen "$io" --depth 1
+heavy='reqwest|rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph_rasterizer|ttf-parser|owned_ttf_parser|fast_image_resize'
+refuse adgen-submit "$heavy"
+refuse adgen-jobs "$heavy"
+if ((status == 0)); then
+  echo "layout: domain free of I/O crates; submit and jobs free of HTTP clients, codecs, fonts and SQLite"
+fi
+exit "$status"
