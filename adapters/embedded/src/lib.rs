@@ -60,7 +60,6 @@ CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, status TEXT NOT NULL, enqueued INTEGER NOT NULL,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, doc TEXT NOT NULL,
     lease_owner TEXT, lease_until INTEGER, claims INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS jobs_by_org ON jobs (org_id, created_at);
 CREATE INDEX IF NOT EXISTS jobs_active ON jobs (updated_at) WHERE status IN ('queued', 'processing');
 CREATE TABLE IF NOT EXISTS idempotency (
     scope TEXT PRIMARY KEY, org_id TEXT NOT NULL, endpoint TEXT NOT NULL, key_hash TEXT NOT NULL,

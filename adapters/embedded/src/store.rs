@@ -144,7 +144,8 @@ impl ApiKeyStore for EmbeddedStore {
     }
 }
 
-/// The columns a job is read from; later conditional updates own all but `doc`.
+/// The columns a job is read from. Every write replaces the whole row, `doc` included; the
+/// columns beside it win on reading, as in the DynamoDB layout.
 const JOB_COLUMNS: &str = "doc, status, enqueued, updated_at, lease_owner, lease_until, claims";
 
 struct JobRow {
@@ -169,7 +170,7 @@ fn job_from_row(row: &Row<'_>) -> rusqlite::Result<JobRow> {
     })
 }
 
-/// The stored document, with the columns that conditional updates own applied on top.
+/// The stored document, with the columns beside it applied on top.
 fn decode_job(row: JobRow) -> Result<Job, PortError> {
     let mut job: Job =
         serde_json::from_str(&row.doc).map_err(|e| PortError::Corrupt("job", e.to_string()))?;
