@@ -698,10 +698,7 @@ async fn the_consumer_hides_counts_and_deletes_deliveries(b: Backend) {
         .expect("receive");
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].receive_count, 2, "the second delivery is counted");
-    b.consumer
-        .delete(&second[0].receipt)
-        .await
-        .expect("delete");
+    b.consumer.delete(&second[0].receipt).await.expect("delete");
     b.consumer
         .redeliver_after(&second[0].receipt, Duration::ZERO)
         .await

@@ -11,7 +11,7 @@ use std::time::Duration;
 use adgen::UnixSeconds;
 use adgen::auth::mint_key;
 use adgen::config::{AwsConfig, LinksConfig, StoreConfig};
-use adgen::http::{Api, HttpRequest};
+use adgen::http::{Api, HttpRequest, HttpResponse};
 use adgen::jobs::Job;
 use adgen::ports::{
     Adapters, Claim, Clock, CreateJob, GenerateError, Generated, GenerationInput, ImageGenerator,
@@ -23,6 +23,7 @@ use adgen::service::submit::{SubmitService, SubmitSettings};
 use adgen_render::{Codec, DecodeLimits};
 use async_trait::async_trait;
 use bytes::Bytes;
+use serde_json::Value;
 use uuid::Uuid;
 
 pub use adgen_testkit::{b64, http::get as http_get, images};
@@ -388,6 +389,109 @@ impl App {
         let json: serde_json::Value = serde_json::from_slice(response.body()).expect("json");
         Uuid::try_parse(json["data"]["job_id"].as_str().expect("job id")).expect("uuid")
     }
+}
+
+/// The moment most tests start at (a fixed clock keeps stored responses comparable).
+pub const NOW: UnixSeconds = 1_764_100_000;
+
+/// An API answer, taken apart for assertions.
+pub struct Answer {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub raw: bytes::Bytes,
+    pub json: Value,
+}
+
+pub fn answer(response: HttpResponse) -> Answer {
+    let (parts, raw) = response.into_parts();
+    let json = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    Answer {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        raw,
+        json,
+    }
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("<none>")
+    }
+
+    pub fn job_id(&self) -> Uuid {
+        self.json["data"]["job_id"]
+            .as_str()
+            .and_then(|s| Uuid::try_parse(s).ok())
+            .expect("a job id")
+    }
+
+    /// Every error has the full envelope, and its request id is the header's.
+    pub fn assert_error(&self, status: u16, error_type: &str, code: &str) {
+        assert_eq!((self.status, self.code()), (status, code), "{}", self.json);
+        let error = &self.json["error"];
+        assert_eq!(error["type"], error_type);
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+        let id = error["request_id"].as_str().expect("request_id");
+        assert_eq!(Some(id), self.header("x-request-id"));
+        assert_request_id(id);
+    }
+}
+
+/// `req_pi_<uuid v4>`.
+pub fn assert_request_id(id: &str) {
+    let uuid = id
+        .strip_prefix("req_pi_")
+        .and_then(|u| Uuid::try_parse(u).ok())
+        .expect("req_pi_<uuid>");
+    assert_eq!(uuid.get_version_num(), 4);
+}
+
+/// A client of one new organisation, with its key, over an app on a clock set to [`NOW`].
+pub struct Client {
+    pub app: App,
+    pub key: String,
+    pub org: Uuid,
+    pub clock: Arc<ManualClock>,
+}
+
+pub async fn client(b: &Backend) -> Client {
+    let clock = ManualClock::at(NOW);
+    let (key, org) = b.new_key().await;
+    Client {
+        app: b.app(clock.clone()),
+        key,
+        org,
+        clock,
+    }
+}
+
+impl Client {
+    pub async fn post(&self, path: &str, idem: Option<&str>, body: &str) -> Answer {
+        answer(
+            self.app
+                .api
+                .handle(request("POST", path, Some(&self.key), idem, body))
+                .await,
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        answer(
+            self.app
+                .api
+                .handle(request("GET", path, Some(&self.key), None, ""))
+                .await,
+        )
+    }
+}
+
+/// A small PNG as raw base64, as a client sends an inline reference.
+pub fn png_b64() -> String {
+    b64(&adgen_testkit::images::png(8, 6))
 }
 
 /// A clock tests move by hand.

@@ -7,9 +7,7 @@ use std::sync::atomic::Ordering;
 use adgen::jobs::{FailureCode, Job, JobStatus, Phase};
 use adgen::ports::Received;
 use adgen::ports::{Claim, Clock, GenerateError, JobMessage};
-use adgen::service::generate::{
-    Disposition, Redelivery, consume_once, process_batch, retry_delay,
-};
+use adgen::service::generate::{Disposition, Redelivery, consume_once, process_batch, retry_delay};
 use adgen_render::DecodeLimits;
 use adgen_render::TemplateGenerator;
 use adgen_testkit::images as samples;
@@ -424,7 +422,10 @@ async fn the_consumer_loop_feeds_the_worker_and_empties_the_queue(b: Backend) {
     let (key, _) = b.new_key().await;
     let app = b.app(clock.clone());
     let done = app
-        .submit(&key, &json!({"prompt": "Sale", "output": {"resolution": "512"}}))
+        .submit(
+            &key,
+            &json!({"prompt": "Sale", "output": {"resolution": "512"}}),
+        )
         .await;
     let worker = b.worker(clock.clone(), Arc::new(TemplateGenerator));
     assert_eq!(
@@ -434,12 +435,18 @@ async fn the_consumer_loop_feeds_the_worker_and_empties_the_queue(b: Backend) {
         1
     );
     assert_eq!(job(&b, done).await.status, JobStatus::Completed);
-    assert!(b.drain_messages().await.is_empty(), "the finished message is deleted");
+    assert!(
+        b.drain_messages().await.is_empty(),
+        "the finished message is deleted"
+    );
 
     // A transient failure: handed back (visible again after its 30 s backoff), not deleted.
     let failing = FailingGenerator::new(|| GenerateError::Unavailable("overloaded".into()));
     let retried = app
-        .submit(&key, &json!({"prompt": "Again", "output": {"resolution": "512"}}))
+        .submit(
+            &key,
+            &json!({"prompt": "Again", "output": {"resolution": "512"}}),
+        )
         .await;
     let worker = b.worker(clock.clone(), failing.clone());
     assert_eq!(

@@ -1,30 +1,19 @@
 //! `adgen keys create`: the key is printed once and only its hash is stored, in the embedded
 //! store or (with `--aws`) in DynamoDB — here DynamoDB Local, started by scripts/test.sh.
 
-use std::process::Command;
+mod support;
 
 use adgen::auth::{KeyState, hash_key};
 use adgen::ports::ApiKeyStore;
 use adgen_aws as aws;
 use adgen_embedded::Embedded;
+use support::{TempDir, path_arg, run_cli};
 use uuid::Uuid;
 
+/// `adgen keys create <args>` (bounded, see [`run_cli`]): the key it printed.
 fn create_key(args: &[&str], envs: &[(&str, &str)]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_adgen"))
-        .args(["keys", "create"])
-        .args(args)
-        .envs(envs.iter().copied())
-        .output()
-        .expect("adgen runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let key = String::from_utf8(output.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned();
+    let args: Vec<&str> = ["keys", "create"].iter().chain(args).copied().collect();
+    let key = run_cli(&args, envs).trim().to_owned();
     assert!(key.starts_with("sk_live_"), "{key}");
     key
 }
@@ -40,20 +29,16 @@ async fn assert_stored(store: &dyn ApiKeyStore, key: &str, org: Uuid) {
 
 #[tokio::test]
 async fn embedded_store() {
-    let dir = std::env::temp_dir().join(format!("adgen-keys-{}", Uuid::new_v4().simple()));
+    // A data folder that does not exist yet, as on a first run; removed with `root`.
+    let root = TempDir::new("keys");
+    let dir = root.path().join("data");
     let org = Uuid::new_v4();
     let key = create_key(
-        &[
-            "--org",
-            &org.to_string(),
-            "--data-dir",
-            dir.to_str().expect("path"),
-        ],
+        &["--org", &org.to_string(), "--data-dir", path_arg(&dir)],
         &[],
     );
     let store = Embedded::open(&dir).expect("open").store;
     assert_stored(store.as_ref(), &key, org).await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]

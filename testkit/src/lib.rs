@@ -1,7 +1,8 @@
 //! Test support for every adgen test crate, and nothing else: real image fixtures (encoded by
-//! `image`), base64, a plain HTTP/1.1 client for loopback URLs, and a scriptable HTTP/TLS
-//! server for the outbound clients. It depends on no adgen crate, so any of them may use it as
-//! a dev-dependency without a second copy of the domain's types.
+//! `image`), base64, the HTTP/1.1 response parser of every test client (with a plain client
+//! for loopback URLs), and a scriptable HTTP/TLS server for the outbound clients. It depends
+//! on no adgen crate, so any of them may use it as a dev-dependency without a second copy of
+//! the domain's types.
 
 pub mod http;
 pub mod images;
