@@ -260,12 +260,8 @@ impl GenerateConfig {
         Ok(Self {
             aws: AwsConfig::from_env(env)?,
             lease_seconds: env.number("ADGEN_LEASE_SECONDS", 900, 60, 3600)?,
-            max_receives: env.number(
-                "ADGEN_MAX_RECEIVES",
-                DEFAULT_MAX_RECEIVES.into(),
-                1,
-                1000,
-            )? as u32,
+            max_receives: env.number("ADGEN_MAX_RECEIVES", DEFAULT_MAX_RECEIVES.into(), 1, 1000)?
+                as u32,
             generator: GeneratorConfig::from_env(env)?,
         })
     }

@@ -144,7 +144,7 @@ mod tests {
         let answer_png = samples::png(300, 200);
         let answer = json!({"candidates": [{"content": {"parts": [{"inlineData": {
             "mimeType": "image/png",
-            "data": base64::engine::general_purpose::STANDARD.encode(&answer_png)}}]},
+            "data": adgen_testkit::b64(&answer_png)}}]},
             "finishReason": "STOP"}]});
         let server = TestServer::plain(move |_| Reply::json(200, &answer)).await;
         let config = ProviderConfig::new(server.url("http", ""), "key", "configured-model");

@@ -33,7 +33,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let jpegs: Vec<Vec<u8>> = (0..REFERENCES as u32)
         .map(|i| encode(&synthetic::photo(photo.0, photo.1, i), ImageFormat::Jpeg))
         .collect::<Result<_, _>>()?;
-    let logo = synthetic::logo(480, 120);
     let limits = DecodeLimits::default();
     let mb = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
     let total: usize = jpegs.iter().map(Vec::len).sum();
@@ -88,7 +87,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 text: [32, 28, 26],
             },
             references: &refs,
-            logo: Some(&logo),
         };
         let compose = median(runs[col], || {
             black_box(render_ad(&layout));
@@ -96,7 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })?;
         push(
             &mut rows,
-            "compose (render_ad, 6 references + logo)",
+            "compose (render_ad, 6 references)",
             col,
             ms(compose),
         );

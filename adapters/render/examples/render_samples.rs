@@ -20,7 +20,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let photos: Vec<_> = (0..6).map(|i| synthetic::photo(1600, 1200, i)).collect();
     let views: Vec<_> = photos.iter().map(image_view).collect();
-    let logo = synthetic::logo(320, 80);
     let brand = Colours {
         background: [246, 241, 232],
         accent: [196, 70, 40],
@@ -29,21 +28,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let long = "Everything you need for a calm, bright and well organised home office, \
                 delivered free before the holidays with a ten-year guarantee on every piece";
     let unbreakable = "W".repeat(200);
-    let cases: [(&str, AspectRatio, usize, Option<Colours>, bool); 12] = [
-        ("1x1-two-refs", AspectRatio::R1x1, 2, Some(brand), true),
-        ("9x16-no-refs", AspectRatio::R9x16, 0, None, false),
-        ("16x9-three-refs", AspectRatio::R16x9, 3, None, true),
-        ("8x1-banner", AspectRatio::R8x1, 1, Some(brand), false),
-        ("4x5-one-ref", AspectRatio::R4x5, 1, None, false),
-        ("1x1-no-refs", AspectRatio::R1x1, 0, Some(brand), true),
-        ("21x9-six-refs", AspectRatio::R21x9, 6, Some(brand), false),
-        ("4x1-no-refs", AspectRatio::R4x1, 0, None, false),
-        ("9x16-four-refs", AspectRatio::R9x16, 4, None, true),
-        ("1x8-one-ref", AspectRatio::R1x8, 1, Some(brand), false),
-        ("16x9-long-copy", AspectRatio::R16x9, 2, Some(brand), true),
-        ("9x16-unbreakable-word", AspectRatio::R9x16, 1, None, false),
+    let cases: [(&str, AspectRatio, usize, Option<Colours>); 12] = [
+        ("1x1-two-refs", AspectRatio::R1x1, 2, Some(brand)),
+        ("9x16-no-refs", AspectRatio::R9x16, 0, None),
+        ("16x9-three-refs", AspectRatio::R16x9, 3, None),
+        ("8x1-banner", AspectRatio::R8x1, 1, Some(brand)),
+        ("4x5-one-ref", AspectRatio::R4x5, 1, None),
+        ("1x1-no-refs", AspectRatio::R1x1, 0, Some(brand)),
+        ("21x9-six-refs", AspectRatio::R21x9, 6, Some(brand)),
+        ("4x1-no-refs", AspectRatio::R4x1, 0, None),
+        ("9x16-four-refs", AspectRatio::R9x16, 4, None),
+        ("1x8-one-ref", AspectRatio::R1x8, 1, Some(brand)),
+        ("16x9-long-copy", AspectRatio::R16x9, 2, Some(brand)),
+        ("9x16-unbreakable-word", AspectRatio::R9x16, 1, None),
     ];
-    for (name, ratio, count, colours, with_logo) in cases {
+    for (name, ratio, count, colours) in cases {
         let (width, height) = pixel_size(ratio, Resolution::R1K);
         let references = &views[..count];
         let ad = render_ad(&AdLayout {
@@ -58,7 +57,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             call_to_action: Some("Book your trip"),
             colours: colours.unwrap_or_else(|| palette_from_references(references)),
             references,
-            logo: with_logo.then_some(&logo),
         });
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, encode(&ad, ImageFormat::Png)?)?;

@@ -29,7 +29,6 @@ impl ImageGenerator for TemplateGenerator {
             call_to_action: Some(&brief.call_to_action),
             colours: input.colours,
             references: &references,
-            logo: None,
         };
         Ok(Generated::Pixels(from_image(cpu_bound(|| {
             render_ad(&layout)

@@ -11,12 +11,11 @@ use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{
-    GenerateError, GeneratedImage, GenerationRequest, ProviderClient, ProviderConfig, Transport,
-    decode_image, secret_header,
-};
+use super::types::{GeneratedImage, GenerationRequest, ProviderConfig, decode_image};
+use super::{ProviderClient, Transport, secret_header};
 use crate::http_client::ClientBuildError;
 use adgen::contract::output::AspectRatio;
+use adgen::ports::GenerateError;
 
 /// `finishReason`s that mean the model refused on content grounds (safety, prohibited
 /// content, blocklists, personal data, recitation of protected material).
@@ -222,7 +221,8 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::providers::tests::{b64, request, test_config};
+    use crate::providers::types::tests::{request, test_config};
+    use adgen_testkit::b64;
     use adgen_testkit::images as samples;
     use adgen_testkit::tls_server::{Reply, TestServer};
 

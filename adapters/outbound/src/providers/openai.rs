@@ -15,12 +15,11 @@ use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{
-    CallError, GenerateError, GeneratedImage, GenerationRequest, ProviderClient, ProviderConfig,
-    Transport, decode_image, secret_header,
-};
+use super::types::{CallError, GeneratedImage, GenerationRequest, ProviderConfig, decode_image};
+use super::{ProviderClient, Transport, secret_header};
 use crate::http_client::ClientBuildError;
 use adgen::contract::output::ThinkingIntensity;
+use adgen::ports::GenerateError;
 
 /// Error codes of a content refusal (`moderation_blocked` for GPT image models,
 /// `content_policy_violation` from older image models behind the same API).
@@ -195,8 +194,9 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::providers::tests::{b64, request, test_config};
+    use crate::providers::types::tests::{request, test_config};
     use adgen::contract::output::{AspectRatio, ImageFormat, Resolution, pixel_size};
+    use adgen_testkit::b64;
     use adgen_testkit::images as samples;
     use adgen_testkit::tls_server::{Reply, Request, TestServer};
 

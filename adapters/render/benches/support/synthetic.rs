@@ -83,25 +83,6 @@ pub fn photo(width: u32, height: u32, seed: u32) -> RgbaImage {
     })
 }
 
-/// A simple two-colour wordmark-like logo with a transparent background.
-pub fn logo(width: u32, height: u32) -> RgbaImage {
-    let (w, h) = (width as f32, height as f32);
-    RgbaImage::from_fn(width, height, |x, y| {
-        let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
-        let r = h * 0.42;
-        let d = ((fx - h * 0.5).powi(2) + (fy - h * 0.5).powi(2)).sqrt();
-        let in_mark = d < r && !(d < r * 0.5 && fx > h * 0.5);
-        let in_bar = fx > h * 1.1 && fx < w - h * 0.1 && (fy - h * 0.5).abs() < h * 0.16;
-        if in_mark {
-            image::Rgba([240, 90, 60, 255])
-        } else if in_bar {
-            image::Rgba([30, 30, 40, 255])
-        } else {
-            image::Rgba([0, 0, 0, 0])
-        }
-    })
-}
-
 fn lerp(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
     [
         a[0] + (b[0] - a[0]) * t,
