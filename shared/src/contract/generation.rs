@@ -622,9 +622,10 @@ mod tests {
 
     #[test]
     fn canonical_form_ignores_key_order_whitespace_and_image_encoding() {
+        // The idempotency fingerprint is the SHA-256 of exactly these bytes.
         let fp = |body: &str| {
             let req = GenerationRequest::parse(body.as_bytes()).expect("valid");
-            crate::idempotency::fingerprint(&req.canonical())
+            serde_json::to_vec(&req.canonical()).expect("canonical form serializes")
         };
         let png = png_b64();
         let a = fp(&format!(
