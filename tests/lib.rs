@@ -128,7 +128,7 @@ impl Backend {
             api_key_cache_ttl: adgen::service::auth::DEFAULT_CACHE_TTL,
         };
         let ddb = clients.dynamodb.clone();
-        let (adapters, _store) = adgen_aws::adapters_from(clients, &config);
+        let adapters = adgen_aws::adapters_from(clients, &config);
         Backend {
             kind: Kind::Aws,
             adapters,

@@ -115,14 +115,23 @@ impl AwsClients {
     }
 }
 
-/// The AWS adapter set of `config`, and its store (for a warm-up call during init).
-pub async fn adapters(config: &AwsConfig) -> (Adapters, Arc<DynamoStore>) {
+/// The AWS adapter set of `config`, for a cold start: clients built once, then one cheap
+/// DynamoDB read ([`DynamoStore::warm_up`]) so credentials and the first TLS handshake are paid
+/// during init, not by the first request.
+pub async fn adapters(config: &AwsConfig) -> Adapters {
     let clients = AwsClients::load(DEFAULT_REGION, &Endpoints::from(config)).await;
-    adapters_from(clients, config)
+    let (adapters, store) = assemble(clients, config);
+    store.warm_up().await;
+    adapters
 }
 
-/// As [`adapters`], over clients already built (tests point them at the emulators).
-pub fn adapters_from(clients: AwsClients, config: &AwsConfig) -> (Adapters, Arc<DynamoStore>) {
+/// As [`adapters`], over clients already built and without the warm-up (tests point the
+/// clients at the emulators).
+pub fn adapters_from(clients: AwsClients, config: &AwsConfig) -> Adapters {
+    assemble(clients, config).0
+}
+
+fn assemble(clients: AwsClients, config: &AwsConfig) -> (Adapters, Arc<DynamoStore>) {
     let store = Arc::new(DynamoStore::new(
         clients.dynamodb,
         config.store.table.clone(),

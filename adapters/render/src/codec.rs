@@ -35,15 +35,21 @@ pub fn from_image(image: RgbaImage) -> Pixels {
 
 /// The domain's pixels, borrowed as an `image` buffer.
 pub fn view(pixels: &Pixels) -> RgbaView<'_> {
-    ImageBuffer::from_raw(pixels.width(), pixels.height(), pixels.as_rgba())
-        .unwrap_or_else(|| ImageBuffer::from_raw(0, 0, &[][..]).unwrap_or_else(|| unreachable!()))
+    borrowed(pixels.width(), pixels.height(), pixels.as_rgba())
 }
 
 /// An `image` buffer, borrowed as a view (what the template takes).
 pub fn image_view(image: &RgbaImage) -> RgbaView<'_> {
     let (width, height) = image.dimensions();
-    ImageBuffer::from_raw(width, height, image.as_raw().as_slice())
-        .unwrap_or_else(|| ImageBuffer::from_raw(0, 0, &[][..]).unwrap_or_else(|| unreachable!()))
+    borrowed(width, height, image.as_raw())
+}
+
+/// Both callers pass a buffer of exactly width × height × 4 bytes, which is all `from_raw`
+/// checks; an empty view stands in for the impossible mismatch rather than a panic.
+fn borrowed(width: u32, height: u32, rgba: &[u8]) -> RgbaView<'_> {
+    ImageBuffer::from_raw(width, height, rgba)
+        .or_else(|| ImageBuffer::from_raw(0, 0, &rgba[..0]))
+        .unwrap_or_else(|| unreachable!("an empty buffer fits an empty view"))
 }
 
 /// The image pipeline behind the worker, with its decoding limits.

@@ -53,8 +53,7 @@ pub fn to_lambda(response: HttpResponse) -> lambda_http::Response<Body> {
 
 /// The submit function's service over DynamoDB, SQS and S3.
 pub async fn submit_service(config: &SubmitConfig) -> SubmitService {
-    let (adapters, store) = adgen_aws::adapters(&config.aws).await;
-    store.warm_up().await;
+    let adapters = adgen_aws::adapters(&config.aws).await;
     let defaults = SubmitSettings::default();
     let settings = SubmitSettings {
         idempotency: adgen::service::idempotency::IdempotencyPolicy {
@@ -69,8 +68,7 @@ pub async fn submit_service(config: &SubmitConfig) -> SubmitService {
 
 /// The jobs function's service over DynamoDB, with image URLs minted from S3.
 pub async fn jobs_service(config: &JobsConfig) -> JobsService {
-    let (adapters, store) = adgen_aws::adapters(&config.aws).await;
-    store.warm_up().await;
+    let adapters = adgen_aws::adapters(&config.aws).await;
     JobsService::new(
         &adapters,
         Arc::new(SystemClock),

@@ -33,8 +33,7 @@ pub struct GenerateFunction {
 impl GenerateFunction {
     /// Builds every client once per cold start.
     pub async fn new(config: &GenerateConfig) -> Result<Self, InitError> {
-        let (adapters, store) = adgen_aws::adapters(&config.aws).await;
-        store.warm_up().await;
+        let adapters = adgen_aws::adapters(&config.aws).await;
         let clock = Arc::new(SystemClock);
         let worker = Worker::new(
             &adapters,

@@ -212,9 +212,10 @@ impl Worker {
         attempt.job.payload.output_applied = Some(output);
 
         attempt.enter(Phase::Generating).await?;
-        let colours = colours(brand.as_ref(), || {
-            cpu_bound(|| self.codec.palette(&references))
-        });
+        let colours = colours(
+            brand.as_ref(),
+            cpu_bound(|| self.codec.palette(&references)),
+        );
         let generated = self
             .generator
             .generate(&GenerationInput {
@@ -414,10 +415,9 @@ fn generation_stop(e: GenerateError) -> Stop {
     }
 }
 
-/// Brand colours when the brand has them, else (and for what it lacks) a palette derived from
-/// the references by `derive`.
-fn colours(brand: Option<&BrandIdentity>, derive: impl FnOnce() -> Colours) -> Colours {
-    let derived = derive();
+/// Brand colours when the brand has them, else (and for what it lacks) `derived`, the palette
+/// of the references.
+fn colours(brand: Option<&BrandIdentity>, derived: Colours) -> Colours {
     match brand {
         Some(b) if b.background.is_some() || b.accent.is_some() || !b.palette.is_empty() => {
             Colours {
