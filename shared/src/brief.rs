@@ -73,6 +73,8 @@ pub struct CreativeBrief {
     pub headline: String,
     pub body: Option<String>,
     pub call_to_action: String,
+    /// The brand's `font_family`, for the template renderer to honour when it embeds a match.
+    pub font_family: Option<String>,
 }
 
 const MAX_HEADLINE_WORDS: usize = 8;
@@ -149,6 +151,7 @@ pub fn compile(
         headline,
         body,
         call_to_action,
+        font_family: brand.and_then(|b| b.font_family.clone()),
     }
 }
 

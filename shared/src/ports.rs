@@ -237,6 +237,8 @@ pub struct GenerationInput<'a> {
     pub brief: &'a CreativeBrief,
     /// Decoded references, in request order.
     pub references: &'a [Pixels],
+    /// The brand's logo, decoded (transparent where the logo is), when the brand has one.
+    pub logo: Option<&'a Pixels>,
     pub colours: Colours,
     pub output: OutputApplied,
     pub thinking_intensity: ThinkingIntensity,
@@ -273,7 +275,47 @@ pub enum ImageError {
     /// The encoder refused the pixels (e.g. a side above 65535 for JPEG).
     #[error("encoding failed: {0}")]
     Encode(String),
+    /// An SVG document we will not rasterise (a script, an external reference, too large or
+    /// too complex). The text is safe to show the client.
+    #[error("{0}")]
+    Refused(String),
 }
+
+/// The format a logo arrived in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogoFormat {
+    Png,
+    Jpeg,
+    Webp,
+    Svg,
+}
+
+impl LogoFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogoFormat::Png => "png",
+            LogoFormat::Jpeg => "jpeg",
+            LogoFormat::Webp => "webp",
+            LogoFormat::Svg => "svg",
+        }
+    }
+}
+
+/// A logo made ready to store and draw: always a PNG (an SVG rasterised, a raster logo
+/// re-encoded after it decoded within the limits), at most [`MAX_LOGO_SIDE`] a side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedLogo {
+    pub png: Bytes,
+    pub width: u32,
+    pub height: u32,
+    /// What the client or the site sent.
+    pub source_format: LogoFormat,
+}
+
+/// The longest side of a prepared logo: ample for a 4K ad, where a logo takes a fraction
+/// of the short side.
+pub const MAX_LOGO_SIDE: u32 = 1024;
 
 /// The image pipeline the worker drives: decoding under the adapter's limits, colour analysis,
 /// and bringing an image to its exact size and format. Synchronous and CPU-bound; the worker
@@ -298,6 +340,36 @@ pub trait ImageCodec: Send + Sync {
     ) -> Result<Bytes, ImageError>;
     /// A JPEG copy no longer than `max_side` on either side, for upload to a hosted model.
     fn encode_for_upload(&self, pixels: &Pixels, max_side: u32) -> Result<Bytes, ImageError>;
+    /// A logo (PNG, JPEG, WebP or SVG, judged by content) checked, decoded under the limits
+    /// and made a PNG no larger than [`MAX_LOGO_SIDE`]; SVG is rasterised without scripts
+    /// or external references, and refused when oversize.
+    fn prepare_logo(&self, bytes: &[u8]) -> Result<PreparedLogo, ImageError>;
+}
+
+/// What the site fetcher is asked for; each kind has its own size cap and accepted types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteResource {
+    Page,
+    Stylesheet,
+    Manifest,
+    /// A logo or icon candidate.
+    Image,
+}
+
+/// One document of a site as fetched (after any redirects, each re-checked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteDocument {
+    /// Where it was finally found: relative links in it resolve against this.
+    pub url: String,
+    pub content_type: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// Fetches a brand's website under the rules of spec §6: public addresses only, redirects
+/// re-checked, bytes and time capped per resource. The error is a short client-safe reason.
+#[async_trait]
+pub trait SiteFetcher: Send + Sync {
+    async fn fetch(&self, url: &str, resource: SiteResource) -> Result<SiteDocument, String>;
 }
 
 /// Tells a long-poll when to look at a job again: on AWS after a paced delay (polling), in

@@ -161,6 +161,7 @@ mod tests {
             headline: "Sale".into(),
             body: None,
             call_to_action: "Shop".into(),
+            font_family: None,
         };
         let output = OutputRequest {
             aspect_ratio: Some(AspectRatio::R4x5),
@@ -172,6 +173,7 @@ mod tests {
         let input = GenerationInput {
             brief: &brief,
             references: &references,
+            logo: None,
             colours: Colours::default(),
             output,
             thinking_intensity: ThinkingIntensity::Minimal,

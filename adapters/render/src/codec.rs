@@ -4,7 +4,7 @@
 
 use adgen::contract::output::ImageFormat;
 use adgen::pixels::{Colours, Pixels};
-use adgen::ports::{ImageCodec, ImageError};
+use adgen::ports::{ImageCodec, ImageError, PreparedLogo};
 use bytes::Bytes;
 use image::{ImageBuffer, Rgba, RgbaImage};
 
@@ -101,6 +101,10 @@ impl ImageCodec for Codec {
 
     fn encode_for_upload(&self, pixels: &Pixels, max_side: u32) -> Result<Bytes, ImageError> {
         downscale_for_provider(&view(pixels), max_side).map(Bytes::from)
+    }
+
+    fn prepare_logo(&self, bytes: &[u8]) -> Result<PreparedLogo, ImageError> {
+        crate::logo::prepare(bytes, self.limits)
     }
 }
 

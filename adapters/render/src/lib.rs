@@ -14,6 +14,7 @@ mod decode;
 mod draw;
 mod encode;
 mod generator;
+mod logo;
 mod palette;
 mod resize;
 mod template;

@@ -221,6 +221,7 @@ impl Worker {
             .generate(&GenerationInput {
                 brief: &creative,
                 references: &references,
+                logo: None,
                 colours,
                 output,
                 thinking_intensity: work.output.thinking_intensity(),
