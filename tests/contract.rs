@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use adgen::auth::{ApiKeyRecord, KeyState};
-use adgen::brands::Brand;
+use adgen::brands::{Brand, BrandLogo, LogoFormat};
 use adgen::contract::output::OutputRequest;
 use adgen::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
 use adgen::jobs::{
-    FailureCode, GenerationWork, Job, JobInput, JobLease, JobPayload, JobStatus, Phase,
-    ReferenceSource,
+    AdInput, FailureCode, GenerationWork, Job, JobInput, JobLease, JobPayload, JobStatus, Phase,
+    ReferenceSource, Work,
 };
 use adgen::ports::{Claim, CreateJob, JobMessage};
 use adgen_tests::{Backend, on_every_backend};
@@ -24,7 +24,9 @@ on_every_backend!(
     idempotency_ownership_guards_every_change,
     idempotency_insert_is_atomic_under_contention,
     brands_are_scoped_to_their_organisation,
+    brands_list_newest_first_with_totals_and_delete_per_organisation,
     blobs_round_trip_and_overwrite,
+    blobs_are_deleted_idempotently,
     queue_carries_ids_only,
     retried_messages_come_back_after_their_backoff,
     claims_are_exclusive_until_the_lease_expires,
@@ -34,51 +36,33 @@ on_every_backend!(
 );
 
 fn sample_job(org_id: Uuid) -> Job {
+    let input = JobInput::Generation(AdInput {
+        prompt: "Autumn sale".into(),
+        reference_image_count: 2,
+        has_brand_id: false,
+        has_brand_identity_json: true,
+        output: OutputRequest::default(),
+    });
+    let work = Work::Generation(GenerationWork {
+        prompt: "Autumn sale".into(),
+        references: vec![
+            ReferenceSource::Url {
+                url: "https://cdn.example.com/a.png".into(),
+            },
+            ReferenceSource::Staged {
+                key: "staging/o/j/1".into(),
+            },
+        ],
+        brand_id: None,
+        brand_identity: serde_json::json!({"core_slogan": "Hi"})
+            .as_object()
+            .cloned(),
+        output: OutputRequest::default(),
+    });
     Job {
-        id: Uuid::new_v4(),
-        org_id,
-        status: JobStatus::Queued,
         client_reference_id: Some("camp-42".into()),
         metadata: Some(BTreeMap::from([("campaign".to_string(), "q4".to_string())])),
-        payload: JobPayload {
-            phase: Phase::Queued,
-            input: JobInput {
-                prompt: "Autumn sale".into(),
-                reference_image_count: 2,
-                has_brand_id: false,
-                has_brand_identity_json: true,
-                output: OutputRequest::default(),
-            },
-            output_applied: None,
-            image_url: None,
-            provider: None,
-            failure_code: None,
-            message: None,
-        },
-        result_url: None,
-        error_log: None,
-        created_at: 1_764_100_000,
-        updated_at: 1_764_100_000,
-        work: GenerationWork {
-            prompt: "Autumn sale".into(),
-            references: vec![
-                ReferenceSource::Url {
-                    url: "https://cdn.example.com/a.png".into(),
-                },
-                ReferenceSource::Staged {
-                    key: "staging/o/j/1".into(),
-                },
-            ],
-            brand_id: None,
-            brand_identity: serde_json::json!({"core_slogan": "Hi"})
-                .as_object()
-                .cloned(),
-            output: OutputRequest::default(),
-        },
-        enqueued: false,
-        lease: None,
-        claims: 0,
-        diagnostics: Default::default(),
+        ..Job::queued(Uuid::new_v4(), org_id, input, work, 1_764_100_000)
     }
 }
 
@@ -313,19 +297,30 @@ async fn idempotency_insert_is_atomic_under_contention(b: Backend) {
     assert_eq!(winners, 1);
 }
 
-async fn brands_are_scoped_to_their_organisation(b: Backend) {
-    let brand = Brand {
+fn sample_brand(org_id: Uuid, name: &str, created_at: i64) -> Brand {
+    Brand {
         id: Uuid::new_v4(),
-        org_id: Uuid::new_v4(),
-        name: "Acme".into(),
+        org_id,
+        name: name.into(),
         domain: Some("acme.example".into()),
         brand_dna: serde_json::json!({"primary_accent_hex": "#ff6600"})
             .as_object()
             .cloned()
             .unwrap_or_default(),
-        created_at: 5,
-        updated_at: 5,
-    };
+        logo: Some(BrandLogo::Stored {
+            key: Brand::logo_key(org_id, Uuid::nil()),
+            width: 64,
+            height: 32,
+            source_format: LogoFormat::Svg,
+        }),
+        sources: BTreeMap::from([("name".to_owned(), "og:site_name".to_owned())]),
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+async fn brands_are_scoped_to_their_organisation(b: Backend) {
+    let brand = sample_brand(Uuid::new_v4(), "Acme", 5);
     b.brands.put(&brand).await.expect("put");
     assert_eq!(
         b.brands.get(brand.org_id, brand.id).await.expect("get"),
@@ -342,6 +337,73 @@ async fn brands_are_scoped_to_their_organisation(b: Backend) {
             .expect("get"),
         None
     );
+    // A put replaces the whole record.
+    let renamed = Brand {
+        name: "Acme Two".into(),
+        logo: None,
+        ..brand.clone()
+    };
+    b.brands.put(&renamed).await.expect("put");
+    assert_eq!(
+        b.brands.get(brand.org_id, brand.id).await.expect("get"),
+        Some(renamed)
+    );
+}
+
+async fn brands_list_newest_first_with_totals_and_delete_per_organisation(b: Backend) {
+    let org = Uuid::new_v4();
+    let other = Uuid::new_v4();
+    let mut made = Vec::new();
+    for (i, at) in [30, 10, 20, 20, 40].into_iter().enumerate() {
+        let brand = sample_brand(org, &format!("b{i}"), at);
+        b.brands.put(&brand).await.expect("put");
+        made.push(brand);
+    }
+    b.brands
+        .put(&sample_brand(other, "theirs", 50))
+        .await
+        .expect("put");
+    // Newest first; equal times by id, descending.
+    let mut expected = made.clone();
+    expected.sort_by_key(|b| std::cmp::Reverse((b.created_at, b.id)));
+    let names = |brands: &[Brand]| brands.iter().map(|b| b.name.clone()).collect::<Vec<_>>();
+
+    let all = b.brands.list(org, 100, 0).await.expect("list");
+    assert_eq!(all.total_count, 5);
+    assert_eq!(names(&all.brands), names(&expected));
+    let page = b.brands.list(org, 2, 2).await.expect("list");
+    assert_eq!(page.total_count, 5);
+    assert_eq!(names(&page.brands), names(&expected[2..4]));
+    let past = b.brands.list(org, 2, 10).await.expect("list");
+    assert_eq!((past.total_count, past.brands.len()), (5, 0));
+    let none = b.brands.list(Uuid::new_v4(), 20, 0).await.expect("list");
+    assert_eq!((none.total_count, none.brands.len()), (0, 0));
+
+    // Another organisation cannot delete it; the owner can, once.
+    let victim = &made[0];
+    assert!(!b.brands.delete(other, victim.id).await.expect("delete"));
+    assert!(b.brands.get(org, victim.id).await.expect("get").is_some());
+    assert!(b.brands.delete(org, victim.id).await.expect("delete"));
+    assert!(!b.brands.delete(org, victim.id).await.expect("delete"));
+    assert_eq!(b.brands.get(org, victim.id).await.expect("get"), None);
+    assert_eq!(
+        b.brands.list(org, 100, 0).await.expect("list").total_count,
+        4
+    );
+}
+
+async fn blobs_are_deleted_idempotently(b: Backend) {
+    let key = format!("brands/{}/{}/logo.png", Uuid::new_v4(), Uuid::new_v4());
+    b.blobs
+        .put(&key, Bytes::from_static(b"png"), "image/png")
+        .await
+        .expect("put");
+    b.blobs.delete(&key).await.expect("delete");
+    assert_eq!(b.blobs.get(&key).await.expect("get"), None);
+    b.blobs
+        .delete(&key)
+        .await
+        .expect("a missing object is no error");
 }
 
 async fn blobs_round_trip_and_overwrite(b: Backend) {

@@ -285,6 +285,8 @@ async fn brand_expansion_shows_what_the_job_used(b: Backend) {
             .as_object()
             .cloned()
             .unwrap_or_default(),
+        logo: None,
+        sources: Default::default(),
         created_at: NOW,
         updated_at: NOW,
     };

@@ -15,11 +15,14 @@ use adgen::http::{Api, HttpRequest, HttpResponse};
 use adgen::jobs::Job;
 use adgen::ports::{
     Adapters, Claim, Clock, CreateJob, GenerateError, Generated, GenerationInput, ImageGenerator,
-    JobMessage, JobStore, PortError, Queue, ReferenceFetcher,
+    JobMessage, JobStore, PortError, Queue, ReferenceFetcher, SiteFetcher,
 };
+use adgen::service::brands::{BrandsService, BrandsSettings};
 use adgen::service::generate::{Worker, WorkerParts, WorkerSettings};
 use adgen::service::jobs::JobsService;
 use adgen::service::submit::{SubmitService, SubmitSettings};
+use adgen_outbound::fetch::{FetchPolicy, Fetcher};
+use adgen_outbound::site::Site;
 use adgen_render::{Codec, DecodeLimits};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -240,7 +243,23 @@ impl Backend {
         App {
             api: Api {
                 submit: Arc::new(SubmitService::new(&adapters, clock.clone(), settings)),
-                jobs: Arc::new(JobsService::new(&adapters, clock, settings.key_cache_ttl)),
+                jobs: Arc::new(JobsService::new(
+                    &adapters,
+                    clock.clone(),
+                    settings.key_cache_ttl,
+                )),
+                // Brand extraction reaches the fixture sites on loopback, as `adgen serve
+                // --allow-loopback-urls` does (spec §8).
+                brands: Arc::new(BrandsService::new(
+                    &adapters,
+                    Arc::new(Codec::default()),
+                    clock,
+                    settings.key_cache_ttl,
+                    BrandsSettings {
+                        max_body_bytes: settings.max_body_bytes,
+                        allow_loopback_urls: true,
+                    },
+                )),
             },
             queue,
         }
@@ -266,6 +285,7 @@ impl Backend {
     ) -> Worker {
         let parts = WorkerParts {
             fetcher,
+            site: local_site(),
             generator,
             codec: Arc::new(Codec::new(decode_limits)),
         };
@@ -275,6 +295,13 @@ impl Backend {
         };
         Worker::new(&self.adapters, parts, clock, settings)
     }
+}
+
+/// The production site fetcher in its local-development mode (spec §8): fixture sites on
+/// 127.0.0.1 are reachable over http, every other non-public address stays refused.
+pub fn local_site() -> Arc<dyn SiteFetcher> {
+    let fetcher = Fetcher::local_dev(FetchPolicy::default()).expect("the fetcher builds");
+    Arc::new(Site::new(Arc::new(fetcher)))
 }
 
 /// A job store that calls `before_read` with the job id before each read (to count reads, or
@@ -484,6 +511,15 @@ impl Client {
             self.app
                 .api
                 .handle(request("GET", path, Some(&self.key), None, ""))
+                .await,
+        )
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        answer(
+            self.app
+                .api
+                .handle(request("DELETE", path, Some(&self.key), None, ""))
                 .await,
         )
     }

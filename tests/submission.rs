@@ -137,7 +137,7 @@ async fn accepted_job_is_recorded_staged_and_enqueued(b: Backend) {
     assert!(stored.enqueued);
     let staged = format!("staging/{}/{job_id}/0", c.org);
     assert_eq!(
-        stored.work.references,
+        stored.generation().expect("generation work").references,
         [
             ReferenceSource::Staged {
                 key: staged.clone()
@@ -314,6 +314,8 @@ async fn brand_id_wins_over_inline_identity(b: Backend) {
         name: "Acme".into(),
         domain: None,
         brand_dna: serde_json::Map::new(),
+        logo: None,
+        sources: Default::default(),
         created_at: c.clock.now(),
         updated_at: c.clock.now(),
     };
@@ -322,9 +324,13 @@ async fn brand_id_wins_over_inline_identity(b: Backend) {
     let a = c.post(GENERATIONS, None, &body.to_string()).await;
     assert_eq!(a.status, 202, "{}", a.json);
     let job = b.jobs.get(a.job_id()).await.expect("get").expect("job");
-    assert_eq!(job.work.brand_id, Some(brand.id));
-    assert_eq!(job.work.brand_identity, None);
-    assert!(job.payload.input.has_brand_id && job.payload.input.has_brand_identity_json);
+    let work = job.generation().expect("generation work");
+    assert_eq!(work.brand_id, Some(brand.id));
+    assert_eq!(work.brand_identity, None);
+    let adgen::jobs::JobInput::Generation(input) = &job.payload.input else {
+        panic!("a generation's input");
+    };
+    assert!(input.has_brand_id && input.has_brand_identity_json);
     // Another organisation's brand is unknown here.
     let other = client(&b).await;
     let a = other
@@ -366,7 +372,8 @@ async fn completed_jobs_carry_an_image_url_minted_per_read(b: Backend) {
     let mut done = *job;
     done.status = adgen::jobs::JobStatus::Completed;
     done.payload.phase = adgen::jobs::Phase::Completed;
-    done.payload.output_applied = Some(done.work.output.apply(&done.work.prompt));
+    let work = done.generation().expect("generation work");
+    done.payload.output_applied = Some(work.output.apply(&work.prompt));
     done.result_url = Some(format!("ads/{job_id}"));
     done.lease = None;
     assert!(b.jobs.save_leased(&done, "w").await.expect("save"));

@@ -13,6 +13,7 @@ use adgen::auth::mint_key;
 use adgen::config::{GeneratorConfig, StoreConfig, process_env};
 use adgen::http::Api;
 use adgen::ports::{ApiKeyStore, Clock, SystemClock};
+use adgen::service::brands::{BrandsService, BrandsSettings};
 use adgen::service::generate::{Worker, WorkerSettings};
 use adgen::service::jobs::JobsService;
 use adgen::service::submit::{SubmitService, SubmitSettings};
@@ -59,6 +60,11 @@ enum Command {
         /// Largest request body accepted, in bytes (API Gateway + Lambda allow 6 MB).
         #[arg(long, default_value_t = SubmitSettings::default().max_body_bytes)]
         max_body_bytes: usize,
+        /// Let reference images, brand extraction and webhooks use http:// or https:// URLs
+        /// whose host is 127.0.0.1, localhost or [::1] (local development only; private and
+        /// link-local addresses stay refused).
+        #[arg(long)]
+        allow_loopback_urls: bool,
     },
     /// Manage API keys.
     Keys {
@@ -101,13 +107,15 @@ async fn main() -> Result<()> {
             data_dir,
             public_url,
             max_body_bytes,
+            allow_loopback_urls,
         } => {
-            serve(
-                SocketAddr::new(host, port),
-                &data_dir,
+            serve(ServeOptions {
+                addr: SocketAddr::new(host, port),
+                data_dir: &data_dir,
                 public_url,
                 max_body_bytes,
-            )
+                allow_loopback_urls,
+            })
             .await
         }
         Command::Keys {
@@ -141,12 +149,27 @@ async fn aws_key_store() -> Result<Arc<dyn ApiKeyStore>> {
     Ok(Arc::new(adgen_aws::DynamoStore::new(client, config.table)))
 }
 
-async fn serve(
+struct ServeOptions<'a> {
     addr: SocketAddr,
-    data_dir: &Path,
+    data_dir: &'a Path,
     public_url: Option<String>,
     max_body_bytes: usize,
-) -> Result<()> {
+    allow_loopback_urls: bool,
+}
+
+async fn serve(options: ServeOptions<'_>) -> Result<()> {
+    let ServeOptions {
+        addr,
+        data_dir,
+        public_url,
+        max_body_bytes,
+        allow_loopback_urls,
+    } = options;
+    if allow_loopback_urls {
+        tracing::warn!(
+            "--allow-loopback-urls: URLs on 127.0.0.1, localhost and [::1] are fetched (local development only)"
+        );
+    }
     let first_start = !data_dir.join("adgen.sqlite3").exists();
     let embedded =
         Embedded::open(data_dir).with_context(|| format!("opening {}", data_dir.display()))?;
@@ -165,14 +188,26 @@ async fn serve(
     let adapters = embedded.adapters(&base_url);
     let settings = SubmitSettings {
         max_body_bytes,
+        allow_loopback_urls,
         ..SubmitSettings::default()
     };
+    let codec = Arc::new(Codec::default());
     let api = Arc::new(Api {
         submit: Arc::new(SubmitService::new(&adapters, clock.clone(), settings)),
         jobs: Arc::new(JobsService::new(
             &adapters,
             clock.clone(),
             settings.key_cache_ttl,
+        )),
+        brands: Arc::new(BrandsService::new(
+            &adapters,
+            codec.clone(),
+            clock.clone(),
+            settings.key_cache_ttl,
+            BrandsSettings {
+                max_body_bytes,
+                allow_loopback_urls,
+            },
         )),
     });
     if first_start {
@@ -190,8 +225,9 @@ async fn serve(
     let generator_config = GeneratorConfig::from_env(&process_env())?;
     let parts = adgen_outbound::worker_parts(
         &generator_config,
-        Arc::new(Codec::default()),
+        codec,
         Arc::new(TemplateGenerator),
+        allow_loopback_urls,
     )?;
     let worker = Arc::new(Worker::new(
         &adapters,

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use crate::UnixSeconds;
 use crate::auth::ApiKeyRecord;
-use crate::brands::Brand;
+pub use crate::brands::LogoFormat;
+use crate::brands::{Brand, BrandPage};
 use crate::brief::CreativeBrief;
 use crate::contract::output::{ImageFormat, OutputApplied, ThinkingIntensity};
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, StoredResponse};
@@ -133,7 +134,14 @@ pub trait IdempotencyStore: Send + Sync {
 pub trait BrandStore: Send + Sync {
     /// The brand, only if it belongs to `org_id`.
     async fn get(&self, org_id: Uuid, brand_id: Uuid) -> Result<Option<Brand>, PortError>;
+    /// Writes (or replaces) the brand.
     async fn put(&self, brand: &Brand) -> Result<(), PortError>;
+    /// The organisation's brands, newest first (`created_at`, then id), skipping `offset`,
+    /// at most `limit`; with the organisation's total.
+    async fn list(&self, org_id: Uuid, limit: usize, offset: usize)
+    -> Result<BrandPage, PortError>;
+    /// Removes the brand if it belongs to `org_id`; false when there was none.
+    async fn delete(&self, org_id: Uuid, brand_id: Uuid) -> Result<bool, PortError>;
 }
 
 /// The generation queue's message: ids only, never images.
@@ -183,6 +191,8 @@ pub trait BlobStore: Send + Sync {
     /// Writes (or overwrites) the object at `key`.
     async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), PortError>;
     async fn get(&self, key: &str) -> Result<Option<Blob>, PortError>;
+    /// Removes the object at `key`; removing a missing object is no error.
+    async fn delete(&self, key: &str) -> Result<(), PortError>;
 }
 
 pub trait Clock: Send + Sync {
@@ -279,27 +289,6 @@ pub enum ImageError {
     /// too complex). The text is safe to show the client.
     #[error("{0}")]
     Refused(String),
-}
-
-/// The format a logo arrived in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogoFormat {
-    Png,
-    Jpeg,
-    Webp,
-    Svg,
-}
-
-impl LogoFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogoFormat::Png => "png",
-            LogoFormat::Jpeg => "jpeg",
-            LogoFormat::Webp => "webp",
-            LogoFormat::Svg => "svg",
-        }
-    }
 }
 
 /// A logo made ready to store and draw: always a PNG (an SVG rasterised, a raster logo

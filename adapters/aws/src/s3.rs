@@ -116,6 +116,18 @@ impl BlobStore for S3Blobs {
             content_type,
         }))
     }
+
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        // S3 answers 204 for a missing key too.
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| unavailable("s3", e))?;
+        Ok(())
+    }
 }
 
 /// `NoSuchKey`, or a 404 the SDK could not type (some S3-compatible servers send one without

@@ -101,6 +101,18 @@ impl BlobStore for FolderBlobs {
             content_type,
         }))
     }
+
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        let path = self.resolve(key)?;
+        for file in [content_type_path(&path), path] {
+            match tokio::fs::remove_file(&file).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(e)),
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

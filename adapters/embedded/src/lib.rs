@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
     resp_status INTEGER, resp_request_id TEXT, resp_location TEXT, resp_body BLOB);
 CREATE TABLE IF NOT EXISTS brands (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS brands_by_org ON brands (org_id, created_at DESC, id DESC);
 CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, visible_at_ms INTEGER NOT NULL,
     receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT);

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Db, unavailable};
 use adgen::UnixSeconds;
 use adgen::auth::{ApiKeyRecord, KeyState};
-use adgen::brands::Brand;
+use adgen::brands::{Brand, BrandPage};
 use adgen::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
 use adgen::jobs::{Job, JobLease, JobStatus};
 use adgen::ports::{
@@ -582,6 +582,63 @@ impl BrandStore for EmbeddedStore {
                     params![id, org_id, created_at, doc],
                 )
                 .map(|_| ())
+                .map_err(unavailable)
+            })
+            .await
+    }
+
+    async fn list(
+        &self,
+        org_id: Uuid,
+        limit: usize,
+        offset: usize,
+    ) -> Result<BrandPage, PortError> {
+        let org = org_id.to_string();
+        self.db
+            .run(move |conn| {
+                let total: i64 = conn
+                    .query_row(
+                        "SELECT COUNT(*) FROM brands WHERE org_id = ?1",
+                        params![org],
+                        |r| r.get(0),
+                    )
+                    .map_err(unavailable)?;
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT doc FROM brands WHERE org_id = ?1 \
+                         ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
+                    )
+                    .map_err(unavailable)?;
+                let docs = statement
+                    .query_map(params![org, limit as i64, offset as i64], |r| {
+                        r.get::<_, String>(0)
+                    })
+                    .map_err(unavailable)?
+                    .collect::<Result<Vec<String>, _>>()
+                    .map_err(unavailable)?;
+                let brands = docs
+                    .iter()
+                    .map(|d| {
+                        serde_json::from_str(d)
+                            .map_err(|e| PortError::Corrupt("brand", e.to_string()))
+                    })
+                    .collect::<Result<Vec<Brand>, _>>()?;
+                Ok(BrandPage {
+                    brands,
+                    total_count: total.max(0) as usize,
+                })
+            })
+            .await
+    }
+
+    async fn delete(&self, org_id: Uuid, brand_id: Uuid) -> Result<bool, PortError> {
+        self.db
+            .run(move |conn| {
+                conn.execute(
+                    "DELETE FROM brands WHERE id = ?1 AND org_id = ?2",
+                    params![brand_id.to_string(), org_id.to_string()],
+                )
+                .map(|n| n > 0)
                 .map_err(unavailable)
             })
             .await

@@ -7,6 +7,12 @@
 //! checked (no re-resolution between check and connect). Redirects are followed by hand, at
 //! most [`FetchPolicy::max_redirects`] hops, each re-checked. The body is counted while it
 //! streams, and the bytes must be a PNG, JPEG or WebP whatever the Content-Type says.
+//!
+//! [`Fetcher::get`] is the checked GET itself, shared with the brand site fetcher (`site`).
+//! `adgen serve --allow-loopback-urls` (spec §8) builds the fetcher with
+//! [`Fetcher::local_dev`]: URLs whose host is `127.0.0.1`, `localhost` or `[::1]` may then be
+//! fetched over http or https — and only those: a public name that resolves to loopback, and
+//! every private or link-local address, stay refused.
 
 use std::error::Error as StdError;
 use std::net::{IpAddr, SocketAddr};
@@ -19,7 +25,7 @@ use reqwest::header::{ACCEPT, LOCATION};
 use url::{Host, Url};
 
 use crate::http_client::{self, ClientBuildError, ReadError};
-use adgen::contract::reference::{ImageKind, MAX_IMAGE_BYTES};
+use adgen::contract::reference::{ImageKind, MAX_IMAGE_BYTES, is_local_dev_url};
 use adgen::net::is_public_unicast;
 
 /// Decides whether the fetcher may connect to an address. Production uses
@@ -68,7 +74,7 @@ pub enum FetchError {
     BlockedAddress,
     #[error("too many redirects (at most {max} are followed)")]
     TooManyRedirects { max: u32 },
-    #[error("the image is larger than {max_bytes} bytes")]
+    #[error("the download is larger than {max_bytes} bytes")]
     TooLarge { max_bytes: usize },
     #[error("the content is not a PNG, JPEG or WebP image")]
     NotAnImage,
@@ -77,21 +83,58 @@ pub enum FetchError {
     #[error("the download timed out")]
     Timeout,
     /// A fixed description (never a library's error text, which could name internal detail).
-    #[error("could not download the image: {0}")]
+    #[error("could not download: {0}")]
     Connect(&'static str),
 }
 
-/// Fetches reference images. Build it once: it holds the connection pool.
+/// A successful checked GET: where the answer finally came from, its declared type and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Got {
+    pub url: Url,
+    pub content_type: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// Which addresses and URLs may be fetched.
+#[derive(Clone, Copy)]
+struct Rules {
+    allow: AddressRule,
+    /// `--allow-loopback-urls`: the three local host spellings, over http or https.
+    local_dev: bool,
+}
+
+/// Fetches reference images (and, through `site`, brand websites). Build it once: it holds
+/// the connection pool.
 pub struct Fetcher {
     client: reqwest::Client,
     policy: FetchPolicy,
-    allow: AddressRule,
+    rules: Rules,
 }
 
 impl Fetcher {
     /// The production fetcher: only public unicast addresses, the system's root certificates.
     pub fn new(policy: FetchPolicy) -> Result<Self, ClientBuildError> {
-        Self::with_rules(policy, is_public_unicast, None)
+        Self::build(
+            policy,
+            Rules {
+                allow: is_public_unicast,
+                local_dev: false,
+            },
+            None,
+        )
+    }
+
+    /// `adgen serve --allow-loopback-urls` (spec §8): the production rules, plus URLs whose
+    /// host is `127.0.0.1`, `localhost` or `[::1]`, over http or https. Never used on Lambda.
+    pub fn local_dev(policy: FetchPolicy) -> Result<Self, ClientBuildError> {
+        Self::build(
+            policy,
+            Rules {
+                allow: is_public_unicast,
+                local_dev: true,
+            },
+            None,
+        )
     }
 
     /// A fetcher with another address rule and, optionally, one more trusted root
@@ -101,26 +144,74 @@ impl Fetcher {
         allow: AddressRule,
         extra_root_der: Option<&[u8]>,
     ) -> Result<Self, ClientBuildError> {
+        Self::build(
+            policy,
+            Rules {
+                allow,
+                local_dev: false,
+            },
+            extra_root_der,
+        )
+    }
+
+    fn build(
+        policy: FetchPolicy,
+        rules: Rules,
+        extra_root_der: Option<&[u8]>,
+    ) -> Result<Self, ClientBuildError> {
         let client = http_client::build(
             http_client::builder(extra_root_der)?
-                .dns_resolver(Arc::new(CheckedResolver { allow }))
+                .dns_resolver(Arc::new(CheckedResolver { rules }))
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(policy.connect_timeout),
         )?;
         Ok(Self {
             client,
             policy,
-            allow,
+            rules,
         })
     }
 
+    pub fn policy(&self) -> FetchPolicy {
+        self.policy
+    }
+
+    /// A reference image: at most the policy's bytes, and a PNG, JPEG or WebP by content.
     pub async fn fetch(&self, url: &str) -> Result<Fetched, FetchError> {
-        tokio::time::timeout(self.policy.total_timeout, self.fetch_within_deadline(url))
+        let got = self
+            .get(
+                url,
+                "image/png, image/jpeg, image/webp",
+                self.policy.max_bytes,
+                self.policy.total_timeout,
+            )
+            .await?;
+        let kind = ImageKind::sniff(&got.bytes).ok_or(FetchError::NotAnImage)?;
+        Ok(Fetched {
+            bytes: got.bytes,
+            kind,
+        })
+    }
+
+    /// One checked GET: every hop checked, at most `max_bytes` read, all within `within`.
+    pub async fn get(
+        &self,
+        url: &str,
+        accept: &str,
+        max_bytes: usize,
+        within: Duration,
+    ) -> Result<Got, FetchError> {
+        tokio::time::timeout(within, self.get_within_deadline(url, accept, max_bytes))
             .await
             .unwrap_or(Err(FetchError::Timeout))
     }
 
-    async fn fetch_within_deadline(&self, url: &str) -> Result<Fetched, FetchError> {
+    async fn get_within_deadline(
+        &self,
+        url: &str,
+        accept: &str,
+        max_bytes: usize,
+    ) -> Result<Got, FetchError> {
         let mut url = Url::parse(url).map_err(|_| FetchError::InvalidUrl)?;
         let mut redirects = 0;
         let response = loop {
@@ -128,7 +219,7 @@ impl Fetcher {
             let response = self
                 .client
                 .get(url.clone())
-                .header(ACCEPT, "image/png, image/jpeg, image/webp")
+                .header(ACCEPT, accept)
                 .send()
                 .await
                 .map_err(transport_error)?;
@@ -156,7 +247,11 @@ impl Fetcher {
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
         }
-        let max_bytes = self.policy.max_bytes;
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = http_client::read_capped(response, max_bytes)
             .await
             .map_err(|e| match e {
@@ -166,12 +261,18 @@ impl Fetcher {
                     FetchError::Connect("the connection broke during the download")
                 }
             })?;
-        let kind = ImageKind::sniff(&bytes).ok_or(FetchError::NotAnImage)?;
-        Ok(Fetched { bytes, kind })
+        Ok(Got {
+            url,
+            content_type,
+            bytes,
+        })
     }
 
     /// The rules every hop must pass before it is requested.
     fn check(&self, url: &Url) -> Result<(), FetchError> {
+        if self.rules.local_dev && is_local_dev_url(url) && url.username().is_empty() {
+            return Ok(());
+        }
         if url.scheme() != "https" {
             return Err(FetchError::NotHttps);
         }
@@ -186,7 +287,7 @@ impl Fetcher {
             Some(Host::Ipv4(ip)) => ip.into(),
             Some(Host::Ipv6(ip)) => ip.into(),
         };
-        if (self.allow)(literal) {
+        if (self.rules.allow)(literal) {
             Ok(())
         } else {
             Err(FetchError::BlockedAddress)
@@ -198,7 +299,7 @@ impl Fetcher {
 /// with one public and one private address is refused rather than trimmed, since its owner
 /// evidently points it inside someone's network.
 struct CheckedResolver {
-    allow: AddressRule,
+    rules: Rules,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,7 +312,9 @@ enum LookupError {
 
 impl Resolve for CheckedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let allow = self.allow;
+        let Rules { allow, local_dev } = self.rules;
+        // In local development `localhost` may resolve to loopback, and only to loopback.
+        let local_name = local_dev && name.as_str().eq_ignore_ascii_case("localhost");
         Box::pin(async move {
             // Port 0: the connector puts the URL's port on the addresses we return.
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
@@ -221,7 +324,14 @@ impl Resolve for CheckedResolver {
             if addrs.is_empty() {
                 return Err(LookupError::NotFound.into());
             }
-            if addrs.iter().any(|addr| !allow(addr.ip())) {
+            let allowed = |ip: IpAddr| {
+                if local_name {
+                    ip.is_loopback()
+                } else {
+                    allow(ip)
+                }
+            };
+            if addrs.iter().any(|addr| !allowed(addr.ip())) {
                 return Err(LookupError::Blocked.into());
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
@@ -620,7 +730,7 @@ mod tests {
                 max_bytes: MAX_IMAGE_BYTES
             }
             .to_string(),
-            "the image is larger than 15728640 bytes"
+            "the download is larger than 15728640 bytes"
         );
         assert_eq!(
             FetchError::Status(403).to_string(),

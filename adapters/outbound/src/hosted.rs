@@ -18,6 +18,7 @@ use crate::http_client::ClientBuildError;
 use crate::providers::gemini::GeminiClient;
 use crate::providers::openai::OpenAiClient;
 use crate::providers::{GenerationRequest, ProviderClient, ProviderConfig, ProviderImage};
+use crate::site::Site;
 
 /// References are shrunk to this long side before upload: enough detail for a model, and
 /// six of them stay well inside the providers' request limits.
@@ -48,10 +49,12 @@ impl ImageGenerator for HostedGenerator {
     }
 
     async fn generate(&self, input: &GenerationInput<'_>) -> Result<Generated, GenerateError> {
+        // The brand's logo travels as the last image; the brief says so.
         let references = cpu_bound(|| {
             input
                 .references
                 .iter()
+                .chain(input.logo)
                 .map(|image| self.codec.encode_for_upload(image, MAX_REFERENCE_SIDE))
                 .collect::<Result<Vec<_>, _>>()
         })
@@ -86,12 +89,15 @@ fn provider_config(settings: &ProviderSettings) -> ProviderConfig {
 }
 
 /// The worker's outbound and image parts for `config`, built once per cold start: the
-/// SSRF-safe fetcher, the hosted generator the configuration selects (or `template`, the
-/// offline renderer, when it selects none), and `codec`, the image pipeline.
+/// SSRF-safe fetcher (references) and the brand site fetcher over the same client, the
+/// hosted generator the configuration selects (or `template`, the offline renderer, when it
+/// selects none), and `codec`, the image pipeline. `allow_loopback_urls` is
+/// `adgen serve --allow-loopback-urls` (spec §8); the Lambda functions pass false.
 pub fn worker_parts(
     config: &GeneratorConfig,
     codec: Arc<dyn ImageCodec>,
     template: Arc<dyn ImageGenerator>,
+    allow_loopback_urls: bool,
 ) -> Result<WorkerParts, BuildError> {
     let client: Option<Box<dyn ProviderClient>> = match config {
         GeneratorConfig::Template => None,
@@ -106,8 +112,14 @@ pub fn worker_parts(
         Some(client) => Arc::new(HostedGenerator::new(client, codec.clone())),
         None => template,
     };
+    let fetcher = Arc::new(if allow_loopback_urls {
+        Fetcher::local_dev(FetchPolicy::default())?
+    } else {
+        Fetcher::new(FetchPolicy::default())?
+    });
     Ok(WorkerParts {
-        fetcher: Arc::new(Fetcher::new(FetchPolicy::default())?),
+        site: Arc::new(Site::new(fetcher.clone())),
+        fetcher,
         generator,
         codec,
     })

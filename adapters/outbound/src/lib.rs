@@ -2,7 +2,9 @@
 //! the SSRF rules of spec §6 (public unicast addresses only, checked on the resolved address,
 //! redirects re-checked, bytes and time capped).
 //!
-//! - `fetch`: reference images by URL (the `ReferenceFetcher` port);
+//! - `fetch`: reference images by URL (the `ReferenceFetcher` port), and the checked GET
+//!   every outbound fetch uses;
+//! - `site`: brand websites (the `SiteFetcher` port): page, stylesheets, manifest, logos;
 //! - `providers`: the Gemini and OpenAI image APIs' wire formats, one retry loop;
 //! - `hosted`: those providers behind the `ImageGenerator` port, and their construction;
 //! - `http_client`: the TLS set-up (rustls with ring) and capped body reading they share.
@@ -11,5 +13,6 @@ pub mod fetch;
 pub mod hosted;
 pub mod http_client;
 pub mod providers;
+pub mod site;
 
 pub use hosted::{BuildError, HostedGenerator, worker_parts};

@@ -41,6 +41,8 @@ impl GenerateFunction {
                 &config.generator,
                 Arc::new(Codec::default()),
                 Arc::new(TemplateGenerator),
+                // Lambda never fetches loopback URLs (spec §8).
+                false,
             )?,
             clock.clone(),
             WorkerSettings {

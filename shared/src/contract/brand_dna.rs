@@ -18,6 +18,18 @@ const TEXT_LIMITS: &[(&str, usize)] = &[
 ];
 const COLOUR_KEYS: &[&str] = &["primary_background_hex", "primary_accent_hex"];
 const PALETTE_KEY: &str = "color_palette";
+/// Every key of spec §7's `brand_dna`.
+pub const DNA_KEYS: &[&str] = &[
+    "primary_background_hex",
+    "primary_accent_hex",
+    "color_palette",
+    "typography_rules",
+    "font_family",
+    "core_slogan",
+    "tone_of_voice",
+    "imagen_style_conditioning",
+    "call_to_action",
+];
 const MAX_PALETTE: usize = 8;
 
 pub fn is_hex_colour(text: &str) -> bool {

@@ -55,6 +55,12 @@ pub enum BodyError {
 
 impl GenerationRequest {
     pub fn parse(body: &[u8]) -> Result<Self, BodyError> {
+        Self::parse_with(body, false)
+    }
+
+    /// `allow_loopback` lets reference URLs on the local host names through
+    /// (`adgen serve --allow-loopback-urls`, spec §8).
+    pub fn parse_with(body: &[u8], allow_loopback: bool) -> Result<Self, BodyError> {
         let value: Value =
             serde_json::from_slice(body).map_err(|e| BodyError::Json(json_error_text(&e)))?;
         let Value::Object(fields) = value else {
@@ -79,7 +85,7 @@ impl GenerationRequest {
             Some(v) => bounded_text(v, "prompt", MAX_PROMPT_CHARS, &mut issues),
         };
         let reference_images = present(&fields, "reference_images")
-            .map(|v| references(v, &mut issues))
+            .map(|v| references(v, allow_loopback, &mut issues))
             .unwrap_or_default();
         let brand_id = present(&fields, "brand_id").and_then(|v| {
             match v.as_str().map(|s| Uuid::try_parse(s.trim())) {
@@ -158,14 +164,14 @@ impl GenerationRequest {
 }
 
 /// serde_json's message without our types' names, with the position.
-fn json_error_text(e: &serde_json::Error) -> String {
+pub(super) fn json_error_text(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let cause = text.split(" at line").next().unwrap_or(&text);
     format!("{cause} at line {} column {}", e.line(), e.column())
 }
 
 /// A field counts as absent when missing or JSON `null`.
-fn present<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+pub(super) fn present<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     fields.get(name).filter(|v| !v.is_null())
 }
 
@@ -177,7 +183,7 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
-fn reject_unknown(
+pub(super) fn reject_unknown(
     fields: &Map<String, Value>,
     allowed: &[&str],
     prefix: &str,
@@ -196,7 +202,12 @@ fn reject_unknown(
 }
 
 /// A trimmed string of 1..=max characters.
-fn bounded_text(value: &Value, param: &str, max: usize, issues: &mut Vec<Issue>) -> Option<String> {
+pub(super) fn bounded_text(
+    value: &Value,
+    param: &str,
+    max: usize,
+    issues: &mut Vec<Issue>,
+) -> Option<String> {
     let Some(text) = value.as_str() else {
         issues.push(Issue::new(
             param,
@@ -218,7 +229,7 @@ fn bounded_text(value: &Value, param: &str, max: usize, issues: &mut Vec<Issue>)
     Some(trimmed.to_owned())
 }
 
-fn references(value: &Value, issues: &mut Vec<Issue>) -> Vec<ReferenceImage> {
+fn references(value: &Value, allow_loopback: bool, issues: &mut Vec<Issue>) -> Vec<ReferenceImage> {
     let Some(items) = value.as_array() else {
         issues.push(Issue::new(
             "reference_images",
@@ -249,7 +260,7 @@ fn references(value: &Value, issues: &mut Vec<Issue>) -> Vec<ReferenceImage> {
             ));
             continue;
         };
-        match parse_reference(text) {
+        match parse_reference(text, allow_loopback) {
             Ok(image) => images.push(image),
             Err((code, message)) => issues.push(Issue::new(
                 param.clone(),

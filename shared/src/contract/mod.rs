@@ -2,6 +2,7 @@
 //! request, limits, the success envelope, and the issues a refusal lists. It imports nothing
 //! above it (no record, port, service or HTTP glue), so every other module may use it.
 
+pub mod brand;
 pub mod brand_dna;
 pub mod envelope;
 pub mod generation;

@@ -66,7 +66,7 @@ pub enum ReferenceImage {
 /// Why an entry was refused: an issue code and a message for the client.
 pub type Refusal = (&'static str, String);
 
-pub fn parse_reference(text: &str) -> Result<ReferenceImage, Refusal> {
+pub fn parse_reference(text: &str, allow_loopback: bool) -> Result<ReferenceImage, Refusal> {
     let text = text.trim();
     if text.is_empty() {
         return Err((
@@ -78,7 +78,7 @@ pub fn parse_reference(text: &str) -> Result<ReferenceImage, Refusal> {
         return parse_data_url(rest).map(ReferenceImage::Inline);
     }
     if looks_like_url(text) {
-        return parse_url(text).map(ReferenceImage::Url);
+        return check_url(text, allow_loopback).map(ReferenceImage::Url);
     }
     decode_inline(text).map(ReferenceImage::Inline)
 }
@@ -99,7 +99,22 @@ fn looks_like_url(text: &str) -> bool {
     })
 }
 
-fn parse_url(text: &str) -> Result<String, Refusal> {
+/// Whether `url` names one of the hosts `adgen serve --allow-loopback-urls` lets through
+/// (spec §8): `127.0.0.1`, `localhost` or `[::1]`, over http or https.
+pub fn is_local_dev_url(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
+        && match url.host() {
+            Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+            Some(Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+            None => false,
+        }
+}
+
+/// An https URL of a public host (spec §6), as a request handler can judge it without a DNS
+/// lookup (the fetcher checks resolved addresses again); with `allow_loopback`, also the
+/// local hosts of [`is_local_dev_url`].
+pub fn check_url(text: &str, allow_loopback: bool) -> Result<String, Refusal> {
     if text.len() > MAX_URL_LEN {
         return Err((
             "invalid_url",
@@ -108,6 +123,9 @@ fn parse_url(text: &str) -> Result<String, Refusal> {
     }
     let url =
         Url::parse(text).map_err(|e| ("invalid_url", format!("is not a well-formed URL ({e})")))?;
+    if allow_loopback && is_local_dev_url(&url) && url.username().is_empty() {
+        return Ok(url.into());
+    }
     if url.scheme() != "https" {
         return Err((
             "unsupported_scheme",
@@ -167,10 +185,16 @@ const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD
 const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
 
 fn decode_inline(encoded: &str) -> Result<InlineImage, Refusal> {
+    check_raster(decode_base64(encoded, MAX_IMAGE_BYTES)?)
+}
+
+/// Decodes standard or URL-safe base64 (whitespace, padding and trailing bits tolerated),
+/// refusing before any work what would decode to more than `max` bytes.
+pub(super) fn decode_base64(encoded: &str, max: usize) -> Result<Vec<u8>, Refusal> {
     // Bound the work before decoding: 4 base64 characters carry 3 bytes.
     let significant = encoded.bytes().filter(|b| !b.is_ascii_whitespace()).count();
-    if significant / 4 * 3 > MAX_IMAGE_BYTES + 3 {
-        return Err(too_large());
+    if significant / 4 * 3 > max + 3 {
+        return Err(too_large_for(max));
     }
     let compact: std::borrow::Cow<str> = if encoded.len() == significant {
         encoded.into()
@@ -190,6 +214,15 @@ fn decode_inline(encoded: &str) -> Result<InlineImage, Refusal> {
                 "is neither an https:// URL, a data URL nor valid base64".to_owned(),
             )
         })?;
+    if bytes.len() > max {
+        return Err(too_large_for(max));
+    }
+    Ok(bytes)
+}
+
+/// The submission checks of raster bytes: a PNG, JPEG or WebP by content, whose header gives
+/// dimensions within the limits.
+pub(super) fn check_raster(bytes: Vec<u8>) -> Result<InlineImage, Refusal> {
     if bytes.len() > MAX_IMAGE_BYTES {
         return Err(too_large());
     }
@@ -223,6 +256,16 @@ fn decode_inline(encoded: &str) -> Result<InlineImage, Refusal> {
     })
 }
 
+fn too_large_for(max: usize) -> Refusal {
+    if max == MAX_IMAGE_BYTES {
+        return too_large();
+    }
+    (
+        "too_large",
+        format!("decoded images must be at most {max} bytes"),
+    )
+}
+
 fn too_large() -> Refusal {
     (
         "too_large",
@@ -239,14 +282,14 @@ mod tests {
     use adgen_testkit::images as samples;
 
     fn refusal(text: &str) -> &'static str {
-        parse_reference(text).expect_err("must be refused").0
+        parse_reference(text, false).expect_err("must be refused").0
     }
 
     #[test]
     fn png_by_raw_base64_and_data_url() {
         let png = samples::png(3, 2);
         for text in [b64(&png), format!("data:image/png;base64,{}", b64(&png))] {
-            match parse_reference(&text) {
+            match parse_reference(&text, false) {
                 Ok(ReferenceImage::Inline(img)) => {
                     assert_eq!((img.kind, img.width, img.height), (ImageKind::Png, 3, 2));
                 }
@@ -260,7 +303,7 @@ mod tests {
         let png = samples::png(2, 2);
         let text = format!("data:image/jpeg;base64,{}", b64(&png));
         assert!(matches!(
-            parse_reference(&text),
+            parse_reference(&text, false),
             Ok(ReferenceImage::Inline(InlineImage {
                 kind: ImageKind::Png,
                 ..
@@ -285,9 +328,9 @@ mod tests {
             .chunks(76)
             .map(|c| format!("{}\n", String::from_utf8_lossy(c)))
             .collect();
-        assert!(parse_reference(&wrapped).is_ok());
+        assert!(parse_reference(&wrapped, false).is_ok());
         let unpadded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&png);
-        assert!(parse_reference(&unpadded).is_ok());
+        assert!(parse_reference(&unpadded, false).is_ok());
         assert_eq!(refusal("@@not base64@@"), "invalid_base64");
         assert_eq!(refusal("   "), "empty");
     }
@@ -307,8 +350,8 @@ mod tests {
             refusal(&b64(&samples::jpeg_header(8000, 5001))),
             "dimensions_too_large"
         );
-        assert!(parse_reference(&b64(&samples::jpeg_header(8000, 5000))).is_ok());
-        assert!(parse_reference(&b64(&samples::jpeg_header(12_000, 3000))).is_ok());
+        assert!(parse_reference(&b64(&samples::jpeg_header(8000, 5000)), false).is_ok());
+        assert!(parse_reference(&b64(&samples::jpeg_header(12_000, 3000)), false).is_ok());
         assert_eq!(
             refusal(&b64(&[0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'])),
             "invalid_image"
@@ -321,16 +364,16 @@ mod tests {
         big.resize(MAX_IMAGE_BYTES + 1, 0);
         assert_eq!(refusal(&b64(&big)), "too_large");
         big.truncate(MAX_IMAGE_BYTES);
-        assert!(parse_reference(&b64(&big)).is_ok());
+        assert!(parse_reference(&b64(&big), false).is_ok());
     }
 
     #[test]
     fn urls_must_be_https_public_and_well_formed() {
         assert!(matches!(
-            parse_reference("https://cdn.example.com/a.png?x=1"),
+            parse_reference("https://cdn.example.com/a.png?x=1", false),
             Ok(ReferenceImage::Url(u)) if u == "https://cdn.example.com/a.png?x=1"
         ));
-        assert!(parse_reference("https://8.8.8.8/a.png").is_ok());
+        assert!(parse_reference("https://8.8.8.8/a.png", false).is_ok());
         assert_eq!(
             refusal("http://cdn.example.com/a.png"),
             "unsupported_scheme"

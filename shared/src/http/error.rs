@@ -8,6 +8,7 @@ use crate::contract::job_query::QueryError;
 use crate::contract::{Issue, RequestId};
 use crate::ports::PortError;
 use crate::service::auth::AuthError;
+use crate::service::brands::BrandError;
 use crate::service::idempotency::IdempotencyError;
 use crate::service::jobs::GetJobError;
 use crate::service::submit::SubmitError;
@@ -83,6 +84,27 @@ impl ApiError {
                 message,
             )
         }
+    }
+
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorType::InvalidRequestError,
+            "request_too_large",
+            format!(
+                "the request body is larger than {limit} bytes; send large images by https URL"
+            ),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorType::InvalidRequestError,
+            "unsupported_media_type",
+            "the body must be JSON sent with `Content-Type: application/json`",
+        )
+        .with_param("Content-Type")
     }
 
     pub fn route_not_found() -> Self {
@@ -255,21 +277,8 @@ impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> Self {
         use StatusCode as S;
         match e {
-            SubmitError::BodyTooLarge { limit } => ApiError::new(
-                S::PAYLOAD_TOO_LARGE,
-                ErrorType::InvalidRequestError,
-                "request_too_large",
-                format!(
-                    "the request body is larger than {limit} bytes; send large reference images by https URL"
-                ),
-            ),
-            SubmitError::UnsupportedMediaType => ApiError::new(
-                S::UNSUPPORTED_MEDIA_TYPE,
-                ErrorType::InvalidRequestError,
-                "unsupported_media_type",
-                "the body must be JSON sent with `Content-Type: application/json`",
-            )
-            .with_param("Content-Type"),
+            SubmitError::BodyTooLarge { limit } => ApiError::body_too_large(limit),
+            SubmitError::UnsupportedMediaType => ApiError::unsupported_media_type(),
             SubmitError::InvalidJson(detail) => ApiError::new(
                 S::BAD_REQUEST,
                 ErrorType::InvalidRequestError,
@@ -322,6 +331,41 @@ impl From<GetJobError> for ApiError {
             )
             .with_param("id"),
             GetJobError::Dependency(e) => e.into(),
+        }
+    }
+}
+
+impl From<BrandError> for ApiError {
+    fn from(e: BrandError) -> Self {
+        use StatusCode as S;
+        match e {
+            BrandError::InvalidJson(detail) => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "invalid_json_body",
+                format!("the body is not valid JSON: {detail}"),
+            ),
+            BrandError::InvalidBody(issues) => ApiError::invalid("invalid_request_body", issues),
+            BrandError::InvalidQuery(issues) => ApiError::invalid("invalid_query_param", issues),
+            BrandError::InvalidBrandId => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "invalid_brand_id",
+                "the brand id must be a UUID",
+            )
+            .with_param("id"),
+            BrandError::NotFound => ApiError::new(
+                S::NOT_FOUND,
+                ErrorType::NotFoundError,
+                "brand_not_found",
+                "no brand with this id exists in your organisation",
+            )
+            .with_param("id"),
+            BrandError::Logo { code, message } => ApiError::invalid(
+                "invalid_request_body",
+                vec![Issue::new("logo", code, message)],
+            ),
+            BrandError::Dependency(e) => e.into(),
         }
     }
 }

@@ -1,12 +1,9 @@
-//! The HTTP contract: wire types, validation, envelopes and routing, as plain
-//! `http::Request<Bytes> -> http::Response<Bytes>` functions shared by the Lambda functions and
-//! `adgen serve`.
-
 //! HTTP glue above the services: routing, the request span, error mapping (`error`, the one
 //! place a domain error becomes an answer) and job rendering (`job_view`), as plain
 //! `http::Request<Bytes> -> http::Response<Bytes>` functions shared by the Lambda functions
 //! and `adgen serve`. A panic in a handler becomes a 500 in the error envelope.
 
+pub mod brand_view;
 pub mod error;
 pub mod job_view;
 
@@ -22,11 +19,13 @@ use tracing::Instrument;
 pub use error::{ApiError, ErrorType};
 
 use crate::UnixSeconds;
+use crate::contract::brand::{BRANDS_EXTRACT_PATH, BRANDS_PATH, BRANDS_PREFIX};
 use crate::contract::job_query::JobQuery;
 use crate::contract::{
     ADS_GENERATE_PATH, GENERATIONS_PATH, JOBS_PREFIX, RequestId, envelope, generation,
 };
 use crate::idempotency::{self, StoredResponse};
+use crate::service::brands::BrandsService;
 use crate::service::jobs::JobsService;
 use crate::service::submit::{SubmitError, SubmitOutcome, SubmitService};
 
@@ -46,71 +45,138 @@ pub struct Deadline(pub tokio::time::Instant);
 pub enum Route {
     Submit,
     GetJob(String),
+    CreateBrand,
+    ListBrands,
+    ExtractBrand,
+    GetBrand(String),
+    DeleteBrand(String),
 }
 
 pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
-    let (route, allow) = if path == GENERATIONS_PATH || path == ADS_GENERATE_PATH {
-        (Route::Submit, "POST")
-    } else if let Some(id) = path
-        .strip_prefix(JOBS_PREFIX)
-        .filter(|id| !id.is_empty() && !id.contains('/'))
-    {
-        (Route::GetJob(id.to_owned()), "GET")
+    let one_segment = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .filter(|id| !id.is_empty() && !id.contains('/'))
+            .map(str::to_owned)
+    };
+    let choices: &[(&str, Route)] = if path == GENERATIONS_PATH || path == ADS_GENERATE_PATH {
+        &[("POST", Route::Submit)]
+    } else if let Some(id) = one_segment(JOBS_PREFIX) {
+        return only(method, "GET", Route::GetJob(id));
+    } else if path == BRANDS_PATH {
+        &[("POST", Route::CreateBrand), ("GET", Route::ListBrands)]
+    } else if path == BRANDS_EXTRACT_PATH {
+        &[("POST", Route::ExtractBrand)]
+    } else if let Some(id) = one_segment(BRANDS_PREFIX) {
+        return match method.as_str() {
+            "GET" => Ok(Route::GetBrand(id)),
+            "DELETE" => Ok(Route::DeleteBrand(id)),
+            _ => Err(ApiError::method_not_allowed("GET, DELETE")),
+        };
     } else {
         return Err(ApiError::route_not_found());
     };
-    if method.as_str() != allow {
-        return Err(ApiError::method_not_allowed(allow));
+    match choices.iter().find(|(m, _)| *m == method.as_str()) {
+        Some((_, route)) => Ok(route.clone()),
+        None if choices.len() == 2 => Err(ApiError::method_not_allowed("GET, POST")),
+        None => Err(ApiError::method_not_allowed("POST")),
     }
-    Ok(route)
 }
 
-/// The whole API in one process (`adgen serve`); each Lambda function uses its own half.
+fn only(method: &Method, allow: &'static str, route: Route) -> Result<Route, ApiError> {
+    if method.as_str() == allow {
+        Ok(route)
+    } else {
+        Err(ApiError::method_not_allowed(allow))
+    }
+}
+
+/// The services one deployment unit serves: all of them in `adgen serve`, one per Lambda
+/// function. A route whose service is absent is not found there.
+#[derive(Clone, Copy, Default)]
+pub struct Services<'a> {
+    pub submit: Option<&'a SubmitService>,
+    pub jobs: Option<&'a JobsService>,
+    pub brands: Option<&'a BrandsService>,
+}
+
+/// The whole API in one process (`adgen serve`); each Lambda function uses its own part.
 pub struct Api {
     pub submit: Arc<SubmitService>,
     pub jobs: Arc<JobsService>,
+    pub brands: Arc<BrandsService>,
 }
 
 impl Api {
     pub async fn handle(&self, request: HttpRequest) -> HttpResponse {
-        dispatch(Some(&self.submit), Some(&self.jobs), request).await
+        let services = Services {
+            submit: Some(&self.submit),
+            jobs: Some(&self.jobs),
+            brands: Some(&self.brands),
+        };
+        dispatch(services, request).await
     }
 }
 
 /// Entry point of the submit function: the two submission routes.
 pub async fn handle_submit(service: &SubmitService, request: HttpRequest) -> HttpResponse {
-    dispatch(Some(service), None, request).await
+    let services = Services {
+        submit: Some(service),
+        ..Services::default()
+    };
+    dispatch(services, request).await
 }
 
 /// Entry point of the jobs function: `GET /api/v1/jobs/{id}` (and, behind API Gateway's
 /// catch-all route, the envelope's 404/405 for every other path).
 pub async fn handle_jobs(service: &JobsService, request: HttpRequest) -> HttpResponse {
-    dispatch(None, Some(service), request).await
+    let services = Services {
+        jobs: Some(service),
+        ..Services::default()
+    };
+    dispatch(services, request).await
 }
 
-/// Routes a request to the services present, inside a span carrying its request id; a route
-/// whose service is absent here is not found.
-async fn dispatch(
-    submit_service: Option<&SubmitService>,
-    jobs_service: Option<&JobsService>,
-    request: HttpRequest,
-) -> HttpResponse {
+/// Entry point of the brands function: the routes under `/api/v1/brands`.
+pub async fn handle_brands(service: &BrandsService, request: HttpRequest) -> HttpResponse {
+    let services = Services {
+        brands: Some(service),
+        ..Services::default()
+    };
+    dispatch(services, request).await
+}
+
+/// Routes a request to the services present, inside a span carrying its request id.
+async fn dispatch(services: Services<'_>, request: HttpRequest) -> HttpResponse {
     let request_id = RequestId::new();
     let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = request.uri().path());
     let handled = async {
-        match (
-            route(request.method(), request.uri().path()),
-            submit_service,
-            jobs_service,
-        ) {
-            (Ok(Route::Submit), Some(service), _) => {
-                submit(service, request, request_id.clone()).await
-            }
-            (Ok(Route::GetJob(id)), _, Some(service)) => {
-                get_job(service, request, &id, request_id.clone()).await
-            }
-            (Ok(_), _, _) => finish(Err(ApiError::route_not_found()), &request_id),
-            (Err(e), _, _) => finish(Err(e), &request_id),
+        let route = match route(request.method(), request.uri().path()) {
+            Ok(route) => route,
+            Err(e) => return finish(Err(e), &request_id),
+        };
+        match (route, services) {
+            (
+                Route::Submit,
+                Services {
+                    submit: Some(service),
+                    ..
+                },
+            ) => submit(service, request, request_id.clone()).await,
+            (
+                Route::GetJob(id),
+                Services {
+                    jobs: Some(service),
+                    ..
+                },
+            ) => get_job(service, request, &id, request_id.clone()).await,
+            (
+                route,
+                Services {
+                    brands: Some(service),
+                    ..
+                },
+            ) if is_brand_route(&route) => brands(service, route, request, &request_id).await,
+            _ => finish(Err(ApiError::route_not_found()), &request_id),
         }
     };
     // A bug must not take the process (a Lambda sandbox, or every request of `adgen serve`)
@@ -167,7 +233,9 @@ async fn submit(
                 Some(idempotency::parse_key(raw).ok_or(SubmitError::InvalidIdempotencyKey)?)
             }
         };
-        let generation = generation::GenerationRequest::parse(body).map_err(SubmitError::from)?;
+        let generation =
+            generation::GenerationRequest::parse_with(body, service.settings.allow_loopback_urls)
+                .map_err(SubmitError::from)?;
         let outcome = service
             .submit(principal, key, generation, &request_id, received_at)
             .await?;
@@ -213,6 +281,87 @@ async fn get_job(
     }
     .await;
     finish(result, &request_id)
+}
+
+fn is_brand_route(route: &Route) -> bool {
+    matches!(
+        route,
+        Route::CreateBrand
+            | Route::ListBrands
+            | Route::ExtractBrand
+            | Route::GetBrand(_)
+            | Route::DeleteBrand(_)
+    )
+}
+
+async fn brands(
+    service: &BrandsService,
+    route: Route,
+    request: HttpRequest,
+    request_id: &RequestId,
+) -> HttpResponse {
+    let received_at = service.clock.now();
+    let result: Result<HttpResponse, ApiError> = async {
+        let principal = service
+            .auth
+            .authenticate(header_bytes(request.headers(), header::AUTHORIZATION))
+            .await?;
+        if matches!(route, Route::CreateBrand | Route::ExtractBrand) {
+            let limit = service.settings.max_body_bytes;
+            if request.body().len() > limit {
+                return Err(ApiError::body_too_large(limit));
+            }
+            if !is_json_content_type(request.headers()) {
+                return Err(ApiError::unsupported_media_type());
+            }
+        }
+        let body = request.body();
+        let ok = |status, object: &str, data: &serde_json::Value| {
+            success(status, request_id, object, "completed", received_at, data)
+        };
+        Ok(match route {
+            Route::CreateBrand => {
+                let read = service.create(principal, body, received_at).await?;
+                ok(StatusCode::CREATED, "brand", &brand_view::render(&read))
+            }
+            Route::GetBrand(id) => {
+                let read = service.get(principal, &id).await?;
+                ok(StatusCode::OK, "brand", &brand_view::render(&read))
+            }
+            Route::ListBrands => {
+                let list = service.list(principal, request.uri().query()).await?;
+                ok(StatusCode::OK, "list", &brand_view::render_list(&list))
+            }
+            Route::DeleteBrand(id) => {
+                let id = service.delete(principal, &id).await?;
+                ok(StatusCode::OK, "brand", &brand_view::deleted(id))
+            }
+            Route::ExtractBrand => {
+                let job_id = service.extract(principal, body, received_at).await?;
+                let mut response = success(
+                    StatusCode::ACCEPTED,
+                    request_id,
+                    "job",
+                    "queued",
+                    received_at,
+                    &serde_json::json!({ "job_id": job_id }),
+                );
+                if let Ok(location) = HeaderValue::from_str(&format!("{JOBS_PREFIX}{job_id}")) {
+                    response.headers_mut().insert(header::LOCATION, location);
+                }
+                response
+            }
+            Route::Submit | Route::GetJob(_) => return Err(ApiError::route_not_found()),
+        })
+    }
+    .await;
+    if let Ok(response) = &result {
+        tracing::info!(
+            status = response.status().as_u16(),
+            "brand request answered"
+        );
+    }
+    finish(result, request_id)
 }
 
 /// The answer, with the request's one log line for a refusal or failure (the cause of a 5xx

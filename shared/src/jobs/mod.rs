@@ -1,4 +1,6 @@
-//! The `ad_generation` job record, its statuses and phases (spec §4). A job only moves
+//! The job record (`ad_generation` and `brand_extraction`), its statuses and phases (spec §4,
+//! §7). Both kinds share one record, one queue, one worker and one set of guarantees; what
+//! differs is the work they carry ([`Work`]). A job only moves
 //! forward (queued → processing → completed | failed; a queued job may fail at once): the
 //! stores enforce it, since every change is a conditional write (`JobStore::claim`,
 //! `save_leased`, `save_abandoned`) that the contract suite runs on both adapter sets.
@@ -11,7 +13,22 @@ use uuid::Uuid;
 use crate::UnixSeconds;
 use crate::contract::output::{OutputApplied, OutputRequest};
 
-pub const JOB_TYPE: &str = "ad_generation";
+/// What a job does; `type` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobType {
+    AdGeneration,
+    BrandExtraction,
+}
+
+impl JobType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobType::AdGeneration => "ad_generation",
+            JobType::BrandExtraction => "brand_extraction",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,6 +74,10 @@ pub enum Phase {
     CompilingBrief,
     Generating,
     PostProcessing,
+    /// Brand extraction: fetching the page, its stylesheets, manifest and logo candidates.
+    FetchingSite,
+    /// Brand extraction: reading the evidence and deciding each field.
+    ReadingBrand,
     Storing,
     Completed,
     Failed,
@@ -73,6 +94,10 @@ pub enum FailureCode {
     ProviderUnavailable,
     BudgetExceeded,
     InternalStepFailed,
+    /// Brand extraction: the site could not be fetched (spec §7).
+    SiteUnreachable,
+    /// Brand extraction: the site answered, but with nothing a brand can be read from.
+    SiteInvalid,
 }
 
 impl FailureCode {
@@ -85,6 +110,8 @@ impl FailureCode {
             FailureCode::ProviderUnavailable => "provider_unavailable",
             FailureCode::BudgetExceeded => "budget_exceeded",
             FailureCode::InternalStepFailed => "internal_step_failed",
+            FailureCode::SiteUnreachable => "site_unreachable",
+            FailureCode::SiteInvalid => "site_invalid",
         }
     }
 }
@@ -100,7 +127,21 @@ pub enum ReferenceSource {
 
 /// `payload.input`: a summary of the request, echoed to the client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JobInput {
+#[serde(untagged)]
+pub enum JobInput {
+    Generation(AdInput),
+    Extraction(ExtractionInput),
+}
+
+/// `payload.input` of a brand extraction: the site as the client named it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtractionInput {
+    pub url: String,
+}
+
+/// `payload.input` of an ad generation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdInput {
     pub prompt: String,
     pub reference_image_count: usize,
     pub has_brand_id: bool,
@@ -123,6 +164,26 @@ pub struct JobPayload {
     pub failure_code: Option<FailureCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Brand extraction: the brand written (also in `result_url` as `brands/<id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<Uuid>,
+}
+
+/// What the worker does for a job; never shown to clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Work {
+    Generation(GenerationWork),
+    Extraction(ExtractionWork),
+}
+
+/// A brand extraction's work: the site to read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtractionWork {
+    /// The validated URL of the page to start from.
+    pub url: String,
+    /// The brand's domain (the URL's host without `www.`): which brand the result updates.
+    pub domain: String,
 }
 
 /// What the worker needs to produce the image; never shown to clients.
@@ -150,7 +211,7 @@ pub struct Job {
     pub error_log: Option<String>,
     pub created_at: UnixSeconds,
     pub updated_at: UnixSeconds,
-    pub work: GenerationWork,
+    pub work: Work,
     /// False until the queue accepted the job's message; a retry or sweep re-sends while false.
     pub enqueued: bool,
     /// The worker currently allowed to change the job (set while `processing`).
@@ -194,7 +255,7 @@ pub struct JobView<'a> {
     pub id: Uuid,
     pub object: &'static str,
     #[serde(rename = "type")]
-    pub job_type: &'static str,
+    pub job_type: JobType,
     pub status: JobStatus,
     pub client_reference_id: &'a Option<String>,
     pub metadata: &'a Option<BTreeMap<String, String>>,
@@ -206,6 +267,51 @@ pub struct JobView<'a> {
 }
 
 impl Job {
+    /// A new job in `queued`, not yet enqueued, with nothing done.
+    pub fn queued(id: Uuid, org_id: Uuid, input: JobInput, work: Work, now: UnixSeconds) -> Self {
+        Job {
+            id,
+            org_id,
+            status: JobStatus::Queued,
+            client_reference_id: None,
+            metadata: None,
+            payload: JobPayload {
+                phase: Phase::Queued,
+                input,
+                output_applied: None,
+                image_url: None,
+                provider: None,
+                failure_code: None,
+                message: None,
+                brand_id: None,
+            },
+            result_url: None,
+            error_log: None,
+            created_at: now,
+            updated_at: now,
+            work,
+            enqueued: false,
+            lease: None,
+            claims: 0,
+            diagnostics: Diagnostics::default(),
+        }
+    }
+
+    pub fn job_type(&self) -> JobType {
+        match self.work {
+            Work::Generation(_) => JobType::AdGeneration,
+            Work::Extraction(_) => JobType::BrandExtraction,
+        }
+    }
+
+    /// The generation work, for an `ad_generation` job.
+    pub fn generation(&self) -> Option<&GenerationWork> {
+        match &self.work {
+            Work::Generation(work) => Some(work),
+            Work::Extraction(_) => None,
+        }
+    }
+
     /// Where the result image of a completed job is stored: deterministic per job, so a re-run
     /// overwrites instead of duplicating.
     pub fn result_key(&self) -> Option<String> {
@@ -222,7 +328,7 @@ impl Job {
         JobView {
             id: self.id,
             object: "job",
-            job_type: JOB_TYPE,
+            job_type: self.job_type(),
             status: self.status,
             client_reference_id: &self.client_reference_id,
             metadata: &self.metadata,

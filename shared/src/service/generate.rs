@@ -9,14 +9,18 @@ use std::time::Instant;
 use bytes::Bytes;
 use uuid::Uuid;
 
+use crate::brands::BrandLogo;
 use crate::brief::{self, BrandIdentity, ReferenceSummary};
 use crate::contract::output::OutputApplied;
-use crate::jobs::{FailureCode, Job, JobLease, JobStatus, Phase, ReferenceSource, StepTiming};
+use crate::jobs::{
+    ExtractionWork, FailureCode, GenerationWork, Job, JobLease, JobStatus, Phase, ReferenceSource,
+    StepTiming, Work,
+};
 use crate::pixels::{Colours, Pixels};
 use crate::ports::{
     Adapters, BlobStore, BrandStore, Claim, Clock, GenerateError, Generated, GenerationInput,
     ImageCodec, ImageError, ImageGenerator, JobMessage, JobStore, PortError, QueueConsumer,
-    Received, ReferenceFetcher,
+    Received, ReferenceFetcher, SiteFetcher, SiteResource,
 };
 
 /// What the caller does with the message that carried the job.
@@ -41,6 +45,8 @@ pub struct WorkerSettings {
 #[derive(Clone)]
 pub struct WorkerParts {
     pub fetcher: Arc<dyn ReferenceFetcher>,
+    /// Brand websites and remote logos (brand extraction, spec §7).
+    pub site: Arc<dyn SiteFetcher>,
     pub generator: Arc<dyn ImageGenerator>,
     pub codec: Arc<dyn ImageCodec>,
 }
@@ -50,10 +56,17 @@ pub struct Worker {
     pub blobs: Arc<dyn BlobStore>,
     pub brands: Arc<dyn BrandStore>,
     pub fetcher: Arc<dyn ReferenceFetcher>,
+    pub site: Arc<dyn SiteFetcher>,
     pub generator: Arc<dyn ImageGenerator>,
     pub codec: Arc<dyn ImageCodec>,
     pub clock: Arc<dyn Clock>,
     pub settings: WorkerSettings,
+}
+
+/// The brand a generation uses: what the brief and the colours read, and the logo.
+struct ResolvedBrand {
+    identity: BrandIdentity,
+    logo: Option<BrandLogo>,
 }
 
 /// Why an attempt stopped before completing.
@@ -124,6 +137,7 @@ impl Worker {
             blobs: adapters.blobs.clone(),
             brands: adapters.brands.clone(),
             fetcher: parts.fetcher,
+            site: parts.site,
             generator: parts.generator,
             codec: parts.codec,
             clock,
@@ -192,11 +206,29 @@ impl Worker {
     }
 
     async fn run(&self, attempt: &mut Attempt<'_>) -> Result<(), Stop> {
+        match attempt.job.work.clone() {
+            Work::Generation(work) => self.generate(attempt, work).await,
+            Work::Extraction(work) => self.extract(attempt, work).await,
+        }
+    }
+
+    async fn extract(&self, _attempt: &mut Attempt<'_>, _work: ExtractionWork) -> Result<(), Stop> {
+        Err(Stop::Fail(
+            FailureCode::SiteInvalid,
+            "brand extraction is not available yet".into(),
+        ))
+    }
+
+    async fn generate(&self, attempt: &mut Attempt<'_>, work: GenerationWork) -> Result<(), Stop> {
         attempt.enter(Phase::LoadingReferences).await?;
-        let work = attempt.job.work.clone();
         let output = work.output.apply(&work.prompt);
         let references = self.load_references(&work.references, &output).await?;
-        let brand = self.resolve_brand(&attempt.job).await?;
+        let brand = self.resolve_brand(attempt.job.org_id, &work).await?;
+        let logo = match &brand {
+            Some(brand) => self.load_logo(brand, &output).await,
+            None => None,
+        };
+        let brand = brand.map(|b| b.identity);
 
         attempt.enter(Phase::CompilingBrief).await?;
         let summaries: Vec<ReferenceSummary> = references
@@ -221,7 +253,7 @@ impl Worker {
             .generate(&GenerationInput {
                 brief: &creative,
                 references: &references,
-                logo: None,
+                logo: logo.as_ref(),
                 colours,
                 output,
                 thinking_intensity: work.output.thinking_intensity(),
@@ -299,24 +331,67 @@ impl Worker {
         }
     }
 
-    async fn resolve_brand(&self, job: &Job) -> Result<Option<BrandIdentity>, Stop> {
-        if let Some(brand_id) = job.work.brand_id {
-            return match self.brands.get(job.org_id, brand_id).await? {
-                Some(brand) => Ok(Some(BrandIdentity::from_dna(
-                    Some(&brand.name),
-                    &brand.brand_dna,
-                ))),
+    async fn resolve_brand(
+        &self,
+        org_id: Uuid,
+        work: &GenerationWork,
+    ) -> Result<Option<ResolvedBrand>, Stop> {
+        if let Some(brand_id) = work.brand_id {
+            return match self.brands.get(org_id, brand_id).await? {
+                Some(brand) => Ok(Some(ResolvedBrand {
+                    identity: BrandIdentity::from_dna(Some(&brand.name), &brand.brand_dna),
+                    logo: brand.logo,
+                })),
                 None => Err(Stop::Fail(
                     FailureCode::BrandNotFound,
                     failure_message(FailureCode::BrandNotFound).into(),
                 )),
             };
         }
-        Ok(job
-            .work
-            .brand_identity
-            .as_ref()
-            .map(|dna| BrandIdentity::from_dna(None, dna)))
+        Ok(work.brand_identity.as_ref().map(|dna| ResolvedBrand {
+            identity: BrandIdentity::from_dna(None, dna),
+            logo: None,
+        }))
+    }
+
+    /// The brand's logo, decoded. A logo that cannot be had (gone from the store, a remote
+    /// URL that fails) costs the ad its logo, not the job: it is logged and left out.
+    async fn load_logo(&self, brand: &ResolvedBrand, output: &OutputApplied) -> Option<Pixels> {
+        let bytes = match brand.logo.as_ref()? {
+            BrandLogo::Stored { key, .. } => match self.blobs.get(key).await {
+                Ok(Some(blob)) => blob.bytes,
+                Ok(None) => {
+                    tracing::warn!(%key, "brand logo missing from the blob store; drawn without it");
+                    return None;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "brand logo not readable; drawn without it");
+                    return None;
+                }
+            },
+            BrandLogo::Remote { url } => match self.site.fetch(url, SiteResource::Image).await {
+                Ok(document) => match cpu_bound(|| self.codec.prepare_logo(&document.bytes)) {
+                    Ok(prepared) => prepared.png,
+                    Err(e) => {
+                        tracing::info!(error = %e, "remote brand logo unusable; drawn without it");
+                        return None;
+                    }
+                },
+                Err(reason) => {
+                    tracing::info!(%reason, "remote brand logo not fetched; drawn without it");
+                    return None;
+                }
+            },
+        };
+        // A logo never needs more pixels than the output's short side.
+        let side = output.width.min(output.height);
+        match cpu_bound(|| self.codec.decode_reference(&bytes, side, side)) {
+            Ok(pixels) => Some(pixels),
+            Err(e) => {
+                tracing::warn!(error = %e, "brand logo not decodable; drawn without it");
+                None
+            }
+        }
     }
 
     /// The generator's output at exactly the applied size, encoded in the applied format.
@@ -450,6 +525,8 @@ pub fn failure_message(code: FailureCode) -> &'static str {
         }
         FailureCode::BudgetExceeded => "the generation budget was exceeded",
         FailureCode::InternalStepFailed => "an internal step failed; submit the job again",
+        FailureCode::SiteUnreachable => "the website could not be fetched",
+        FailureCode::SiteInvalid => "the website gave nothing a brand could be read from",
     }
 }
 

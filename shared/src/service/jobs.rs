@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::brands::Brand;
 use crate::contract::job_query::{Expansion, JobQuery};
-use crate::jobs::{Job, JobStatus, Phase};
+use crate::jobs::{Job, JobStatus, Phase, Work};
 use crate::ports::{
     Adapters, BrandStore, Clock, ImageLinks, JobStore, JobWatch, JobWatcher, PortError,
 };
@@ -104,7 +104,12 @@ impl JobsService {
     }
 
     async fn brand_of(&self, job: &Job) -> Result<Option<JobBrand>, PortError> {
-        Ok(match (job.work.brand_id, &job.work.brand_identity) {
+        let (brand_id, inline) = match &job.work {
+            Work::Generation(work) => (work.brand_id, work.brand_identity.as_ref()),
+            // The brand the extraction wrote, once it has.
+            Work::Extraction(_) => (job.payload.brand_id, None),
+        };
+        Ok(match (brand_id, inline) {
             (Some(id), _) => self.brands.get(job.org_id, id).await?.map(JobBrand::Stored),
             (None, Some(dna)) => Some(JobBrand::Inline(dna.clone())),
             (None, None) => None,

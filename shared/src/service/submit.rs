@@ -11,7 +11,7 @@ use crate::contract::generation::{BodyError, GenerationRequest};
 use crate::contract::reference::ReferenceImage;
 use crate::contract::{GENERATIONS_ENDPOINT, Issue, JOBS_PREFIX, RequestId, envelope};
 use crate::idempotency::{self, IdempotencyScope, StoredResponse};
-use crate::jobs::{GenerationWork, Job, JobInput, JobPayload, JobStatus, Phase, ReferenceSource};
+use crate::jobs::{AdInput, GenerationWork, Job, JobInput, ReferenceSource, Work};
 use crate::ports::{
     Adapters, BlobStore, BrandStore, Clock, CreateJob, IdempotencyStore, JobMessage, JobStore,
     PortError, Queue,
@@ -62,6 +62,9 @@ pub struct SubmitSettings {
     pub idempotency: IdempotencyPolicy,
     /// How long a warm instance trusts a looked-up API key.
     pub key_cache_ttl: Duration,
+    /// `adgen serve --allow-loopback-urls` (spec §8): reference URLs on the local host names
+    /// pass validation. Always false on Lambda.
+    pub allow_loopback_urls: bool,
 }
 
 impl Default for SubmitSettings {
@@ -75,6 +78,7 @@ impl Default for SubmitSettings {
                 lock_seconds: 30,
             },
             key_cache_ttl: crate::service::auth::DEFAULT_CACHE_TTL,
+            allow_loopback_urls: false,
         }
     }
 }
@@ -300,45 +304,27 @@ fn new_job(
     references: Vec<ReferenceSource>,
     now: UnixSeconds,
 ) -> Job {
+    let input = JobInput::Generation(AdInput {
+        prompt: request.prompt.clone(),
+        reference_image_count: request.reference_images.len(),
+        has_brand_id: request.brand_id.is_some(),
+        has_brand_identity_json: request.brand_identity_json.is_some(),
+        output: request.output.clone(),
+    });
+    let work = Work::Generation(GenerationWork {
+        prompt: request.prompt.clone(),
+        references,
+        brand_id: request.brand_id,
+        // `brand_id` wins when both are sent (spec §3); the job records that.
+        brand_identity: request
+            .brand_identity_json
+            .clone()
+            .filter(|_| request.brand_id.is_none()),
+        output: request.output.clone(),
+    });
     Job {
-        id: job_id,
-        org_id,
-        status: JobStatus::Queued,
         client_reference_id: request.client_reference_id.clone(),
         metadata: request.metadata.clone(),
-        payload: JobPayload {
-            phase: Phase::Queued,
-            input: JobInput {
-                prompt: request.prompt.clone(),
-                reference_image_count: request.reference_images.len(),
-                has_brand_id: request.brand_id.is_some(),
-                has_brand_identity_json: request.brand_identity_json.is_some(),
-                output: request.output.clone(),
-            },
-            output_applied: None,
-            image_url: None,
-            provider: None,
-            failure_code: None,
-            message: None,
-        },
-        result_url: None,
-        error_log: None,
-        created_at: now,
-        updated_at: now,
-        work: GenerationWork {
-            prompt: request.prompt.clone(),
-            references,
-            brand_id: request.brand_id,
-            // `brand_id` wins when both are sent (spec §3); the job records that.
-            brand_identity: request
-                .brand_identity_json
-                .clone()
-                .filter(|_| request.brand_id.is_none()),
-            output: request.output.clone(),
-        },
-        enqueued: false,
-        lease: None,
-        claims: 0,
-        diagnostics: Default::default(),
+        ..Job::queued(job_id, org_id, input, work, now)
     }
 }

@@ -1,13 +1,21 @@
 //! API keys ([`ApiKeyStore`]) and brands ([`BrandStore`]): plain whole-item reads and puts,
-//! no conditions. Brand items carry `gsi1` keys for the per-organisation brand listing.
+//! no conditions. Brand items carry `gsi1` keys for the per-organisation brand listing
+//! (`ORG#<org>#BRANDS`, sorted by creation time then id). `gsi1` is eventually consistent, as
+//! every DynamoDB GSI: a brand created a moment ago may be missing from a listing for a
+//! moment, never from a read by id. The listing counts with `Select=COUNT` and pages past
+//! `offset` with the index's own pagination (offsets are capped by the contract).
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::DynamoStore;
-use super::item::{Fields, GSI1PK, GSI1SK, Item, attrs, key, listing_sort_key, num, text};
+use aws_sdk_dynamodb::types::Select;
+
+use super::item::{
+    Fields, GSI1, GSI1PK, GSI1SK, Item, attrs, dynamo_err, key, listing_sort_key, names, num, text,
+};
 use adgen::auth::{ApiKeyRecord, KeyState};
-use adgen::brands::Brand;
+use adgen::brands::{Brand, BrandPage};
 use adgen::ports::{ApiKeyStore, BrandStore, PortError};
 
 const APIKEY_SK: &str = "APIKEY";
@@ -74,5 +82,86 @@ impl BrandStore for DynamoStore {
         ]));
         self.put_item(item, None, Item::new()).await?;
         Ok(())
+    }
+
+    async fn list(
+        &self,
+        org_id: Uuid,
+        limit: usize,
+        offset: usize,
+    ) -> Result<BrandPage, PortError> {
+        const CONDITION: &str = "#gsi1pk = :org";
+        let values = attrs([(":org", text(format!("ORG#{org_id}#BRANDS")))]);
+        let query = || {
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression(CONDITION)
+                .set_expression_attribute_names(Some(names(&[CONDITION])))
+                .set_expression_attribute_values(Some(values.clone()))
+        };
+        let mut total_count = 0usize;
+        let mut start = None;
+        loop {
+            let page = query()
+                .select(Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(dynamo_err)?;
+            total_count += usize::try_from(page.count()).unwrap_or(0);
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let wanted = offset + limit;
+        let mut items: Vec<Item> = Vec::new();
+        let mut start = None;
+        while items.len() < wanted {
+            let page = query()
+                .scan_index_forward(false)
+                .limit(i32::try_from(wanted - items.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(dynamo_err)?;
+            items.extend(page.items().iter().cloned());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let brands = items
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|item| Fields::new(item, "brand").json("doc"))
+            .collect::<Result<Vec<Brand>, _>>()?;
+        Ok(BrandPage {
+            brands,
+            total_count,
+        })
+    }
+
+    async fn delete(&self, org_id: Uuid, brand_id: Uuid) -> Result<bool, PortError> {
+        // Only the owner's brand goes: the condition names the organisation.
+        const OWNED: &str = "#org_id = :org";
+        let sent = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("BRAND#{brand_id}"), BRAND_SK)))
+            .condition_expression(OWNED)
+            .set_expression_attribute_names(Some(names(&[OWNED])))
+            .set_expression_attribute_values(Some(attrs([(":org", text(org_id.to_string()))])))
+            .send()
+            .await;
+        // A missing item fails the condition too: both are "no such brand here".
+        Ok(matches!(
+            super::item::conditional(sent)?,
+            super::item::Write::Done(_)
+        ))
     }
 }

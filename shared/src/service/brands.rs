@@ -1,0 +1,293 @@
+//! Brands (spec §7): create, read, list and delete an organisation's brand records, and
+//! accept a brand extraction as a job. Logos are prepared (checked, decoded under limits,
+//! SVG rasterised safely) before anything is stored, and kept in the blob store; a record's
+//! logo URL is minted at read time like a result image's.
+//!
+//! Every read is scoped to the caller's organisation: another organisation's brand answers
+//! exactly as a missing one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use uuid::Uuid;
+
+use crate::UnixSeconds;
+use crate::auth::Principal;
+use crate::brands::{Brand, BrandLogo};
+use crate::contract::Issue;
+use crate::contract::brand::{BrandRequest, ExtractRequest, ListQuery, LogoInput};
+use crate::contract::generation::BodyError;
+use crate::jobs::{ExtractionInput, ExtractionWork, Job, JobInput, Work};
+use crate::ports::{
+    Adapters, BlobStore, BrandStore, Clock, CreateJob, ImageCodec, ImageError, ImageLinks,
+    JobMessage, JobStore, PortError, Queue,
+};
+use crate::service::auth::Authenticator;
+use crate::service::generate::cpu_bound;
+
+/// The deployment's choices for the brand routes.
+#[derive(Debug, Clone, Copy)]
+pub struct BrandsSettings {
+    pub max_body_bytes: usize,
+    /// `adgen serve --allow-loopback-urls` (spec §8); always false on Lambda.
+    pub allow_loopback_urls: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrandError {
+    #[error("invalid JSON: {0}")]
+    InvalidJson(String),
+    #[error("invalid request body")]
+    InvalidBody(Vec<Issue>),
+    #[error("invalid query")]
+    InvalidQuery(Vec<Issue>),
+    #[error("brand id is not a UUID")]
+    InvalidBrandId,
+    /// Missing, or another organisation's.
+    #[error("brand not found")]
+    NotFound,
+    /// The logo was read but is not usable; `code` and `message` are for the client.
+    #[error("logo refused: {message}")]
+    Logo { code: &'static str, message: String },
+    #[error(transparent)]
+    Dependency(#[from] PortError),
+}
+
+impl From<BodyError> for BrandError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::Json(text) => BrandError::InvalidJson(text),
+            BodyError::Invalid(issues) => BrandError::InvalidBody(issues),
+        }
+    }
+}
+
+/// A brand as read for a client: the record and its logo's URL, minted for this read.
+#[derive(Debug, Clone)]
+pub struct BrandRead {
+    pub brand: Brand,
+    pub logo_url: Option<String>,
+}
+
+/// One page of brands, newest first.
+#[derive(Debug, Clone)]
+pub struct BrandList {
+    pub brands: Vec<BrandRead>,
+    pub total_count: usize,
+    pub has_more: bool,
+}
+
+pub struct BrandsService {
+    pub auth: Arc<Authenticator>,
+    pub brands: Arc<dyn BrandStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub links: Arc<dyn ImageLinks>,
+    pub jobs: Arc<dyn JobStore>,
+    pub queue: Arc<dyn Queue>,
+    pub codec: Arc<dyn ImageCodec>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: BrandsSettings,
+}
+
+impl BrandsService {
+    /// The service over one adapter set; `codec` prepares logos; `key_cache_ttl` as for
+    /// [`Authenticator::new`].
+    pub fn new(
+        adapters: &Adapters,
+        codec: Arc<dyn ImageCodec>,
+        clock: Arc<dyn Clock>,
+        key_cache_ttl: Duration,
+        settings: BrandsSettings,
+    ) -> Self {
+        Self {
+            auth: Arc::new(Authenticator::new(adapters.keys.clone(), key_cache_ttl)),
+            brands: adapters.brands.clone(),
+            blobs: adapters.blobs.clone(),
+            links: adapters.links.clone(),
+            jobs: adapters.jobs.clone(),
+            queue: adapters.queue.clone(),
+            codec,
+            clock,
+            settings,
+        }
+    }
+
+    pub async fn create(
+        &self,
+        principal: Principal,
+        body: &[u8],
+        now: UnixSeconds,
+    ) -> Result<BrandRead, BrandError> {
+        let request = BrandRequest::parse(body)?;
+        let org_id = principal.org_id;
+        let id = Uuid::new_v4();
+        let logo = match request.logo {
+            None => None,
+            Some(LogoInput::Url(url)) => Some(BrandLogo::Remote { url }),
+            Some(LogoInput::Inline(bytes)) => {
+                let key = Brand::logo_key(org_id, id);
+                Some(store_logo(self.codec.as_ref(), self.blobs.as_ref(), key, &bytes).await?)
+            }
+        };
+        let brand = Brand {
+            id,
+            org_id,
+            name: request.name,
+            domain: request.domain,
+            brand_dna: request.brand_dna,
+            logo,
+            sources: Default::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.brands.put(&brand).await?;
+        tracing::info!(brand_id = %id, "brand created");
+        self.read(brand).await
+    }
+
+    pub async fn get(&self, principal: Principal, id: &str) -> Result<BrandRead, BrandError> {
+        let id = Uuid::try_parse(id).map_err(|_| BrandError::InvalidBrandId)?;
+        match self.brands.get(principal.org_id, id).await? {
+            Some(brand) => self.read(brand).await,
+            None => Err(BrandError::NotFound),
+        }
+    }
+
+    pub async fn list(
+        &self,
+        principal: Principal,
+        query: Option<&str>,
+    ) -> Result<BrandList, BrandError> {
+        let query = ListQuery::parse(query).map_err(BrandError::InvalidQuery)?;
+        let page = self
+            .brands
+            .list(principal.org_id, query.limit, query.offset)
+            .await?;
+        let has_more = query.offset + page.brands.len() < page.total_count;
+        let mut brands = Vec::with_capacity(page.brands.len());
+        for brand in page.brands {
+            brands.push(self.read(brand).await?);
+        }
+        Ok(BrandList {
+            brands,
+            total_count: page.total_count,
+            has_more,
+        })
+    }
+
+    /// Deletes the brand and its stored logo. Jobs that named it fail with `brand_not_found`
+    /// if they have not started.
+    pub async fn delete(&self, principal: Principal, id: &str) -> Result<Uuid, BrandError> {
+        let id = Uuid::try_parse(id).map_err(|_| BrandError::InvalidBrandId)?;
+        let Some(brand) = self.brands.get(principal.org_id, id).await? else {
+            return Err(BrandError::NotFound);
+        };
+        if !self.brands.delete(principal.org_id, id).await? {
+            return Err(BrandError::NotFound);
+        }
+        if let Some(BrandLogo::Stored { key, .. }) = &brand.logo
+            && let Err(e) = self.blobs.delete(key).await
+        {
+            // The record is gone, so nothing links to the object any more.
+            tracing::warn!(brand_id = %id, error = %e, "brand deleted; its logo object was not");
+        }
+        tracing::info!(brand_id = %id, "brand deleted");
+        Ok(id)
+    }
+
+    /// Accepts a brand extraction: a `brand_extraction` job on the generation queue. A failure
+    /// to enqueue after the job is written still answers 202: the sweep sends it.
+    pub async fn extract(
+        &self,
+        principal: Principal,
+        body: &[u8],
+        now: UnixSeconds,
+    ) -> Result<Uuid, BrandError> {
+        let request = ExtractRequest::parse(body, self.settings.allow_loopback_urls)?;
+        let org_id = principal.org_id;
+        let job_id = Uuid::new_v4();
+        let job = Job::queued(
+            job_id,
+            org_id,
+            JobInput::Extraction(ExtractionInput {
+                url: request.url.clone(),
+            }),
+            Work::Extraction(ExtractionWork {
+                url: request.url,
+                domain: request.domain,
+            }),
+            now,
+        );
+        if let CreateJob::Exists(_) = self.jobs.create(&job).await? {
+            // A fresh v4 id never collides; an adapter that says so is broken.
+            return Err(PortError::Corrupt("job", "new job id already taken".into()).into());
+        }
+        match self.queue.send(&JobMessage { job_id, org_id }).await {
+            Ok(()) => {
+                if let Err(e) = self.jobs.mark_enqueued(job_id, self.clock.now()).await {
+                    tracing::warn!(%job_id, error = %e, "job enqueued but not marked");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(%job_id, error = %e, "extraction job written, not enqueued; the sweep sends it")
+            }
+        }
+        tracing::info!(%job_id, "brand extraction accepted");
+        Ok(job_id)
+    }
+
+    async fn read(&self, brand: Brand) -> Result<BrandRead, BrandError> {
+        let logo_url = match &brand.logo {
+            Some(BrandLogo::Stored { key, .. }) => Some(self.links.url(key).await?),
+            Some(BrandLogo::Remote { url }) => Some(url.clone()),
+            None => None,
+        };
+        Ok(BrandRead { brand, logo_url })
+    }
+}
+
+/// Prepares a logo (the codec decides whether it is usable) and stores the PNG at `key`.
+pub async fn store_logo(
+    codec: &dyn ImageCodec,
+    blobs: &dyn BlobStore,
+    key: String,
+    bytes: &[u8],
+) -> Result<BrandLogo, BrandError> {
+    let prepared = cpu_bound(|| codec.prepare_logo(bytes)).map_err(logo_refusal)?;
+    blobs
+        .put(&key, Bytes::clone(&prepared.png), "image/png")
+        .await?;
+    Ok(BrandLogo::Stored {
+        key,
+        width: prepared.width,
+        height: prepared.height,
+        source_format: prepared.source_format,
+    })
+}
+
+fn logo_refusal(e: ImageError) -> BrandError {
+    let (code, message) = match e {
+        ImageError::Unsupported => (
+            "unsupported_format",
+            "logo must be a PNG, JPEG, WebP or SVG image".to_owned(),
+        ),
+        ImageError::Invalid(_) => (
+            "invalid_image",
+            "logo could not be decoded: the image is corrupt or truncated".to_owned(),
+        ),
+        ImageError::LimitsExceeded => (
+            "dimensions_too_large",
+            "logo exceeds the decoding limits (12000 px a side, 40 megapixels)".to_owned(),
+        ),
+        ImageError::Refused(reason) => ("svg_refused", format!("logo SVG refused: {reason}")),
+        ImageError::Encode(cause) => {
+            tracing::error!(%cause, "logo could not be re-encoded");
+            (
+                "invalid_image",
+                "logo could not be converted to PNG".to_owned(),
+            )
+        }
+    };
+    BrandError::Logo { code, message }
+}
