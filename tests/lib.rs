@@ -299,8 +299,13 @@ impl Backend {
 
 /// The production site fetcher in its local-development mode (spec §8): fixture sites on
 /// 127.0.0.1 are reachable over http, every other non-public address stays refused.
+/// Each fetch is cut at 3 s (the fixtures answer in milliseconds; the hostile ones stall).
 pub fn local_site() -> Arc<dyn SiteFetcher> {
-    let fetcher = Fetcher::local_dev(FetchPolicy::default()).expect("the fetcher builds");
+    let policy = FetchPolicy {
+        total_timeout: Duration::from_secs(3),
+        ..FetchPolicy::default()
+    };
+    let fetcher = Fetcher::local_dev(policy).expect("the fetcher builds");
     Arc::new(Site::new(Arc::new(fetcher)))
 }
 

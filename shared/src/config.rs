@@ -153,6 +153,26 @@ impl JobsConfig {
     }
 }
 
+/// The brands function's settings.
+#[derive(Debug, Clone)]
+pub struct BrandsConfig {
+    pub aws: AwsConfig,
+    /// The largest request body (a brand with an inline logo); API Gateway + Lambda carry 6 MB.
+    pub max_body_bytes: usize,
+}
+
+/// What API Gateway + Lambda carry in one request.
+pub const LAMBDA_MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+
+impl BrandsConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            aws: AwsConfig::from_env(env)?,
+            max_body_bytes: LAMBDA_MAX_BODY_BYTES,
+        })
+    }
+}
+
 /// The submit function's settings.
 #[derive(Debug, Clone)]
 pub struct SubmitConfig {

@@ -2,6 +2,8 @@
 //! optional logo and, for extracted brands, where each fact came from. The DNA's keys and
 //! validation are the contract's (`contract::brand_dna`); the extractor is [`extract`].
 
+pub mod extract;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

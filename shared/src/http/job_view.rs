@@ -21,7 +21,8 @@ pub fn render(read: &JobRead, query: &JobQuery) -> Value {
         let d = &job.diagnostics;
         payload.insert(
             "diagnostics".into(),
-            json!({ "brief": d.brief, "provider": d.provider, "steps": d.steps, "attempts": job.claims }),
+            json!({ "brief": d.brief, "provider": d.provider, "steps": d.steps, "attempts": job.claims,
+                    "fetches": d.fetches }),
         );
     }
     if let Some(fields) = &query.fields {
@@ -38,10 +39,13 @@ pub fn render(read: &JobRead, query: &JobQuery) -> Value {
     }
     if query.expand.contains(&Expansion::Brand) {
         let brand = match &read.brand {
-            Some(JobBrand::Stored(b)) => json!({
-                "source": "brand_id", "id": b.id, "name": b.name, "domain": b.domain,
-                "brand_dna": b.brand_dna, "created_at": b.created_at, "updated_at": b.updated_at,
-            }),
+            Some(JobBrand::Stored(read)) => {
+                let mut brand = super::brand_view::render(read);
+                if let Value::Object(fields) = &mut brand {
+                    fields.insert("source".into(), json!("brand_id"));
+                }
+                brand
+            }
             Some(JobBrand::Inline(dna)) => {
                 json!({ "source": "brand_identity_json", "brand_dna": dna })
             }

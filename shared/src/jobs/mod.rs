@@ -241,6 +241,9 @@ pub struct Diagnostics {
     pub provider: Option<String>,
     #[serde(default)]
     pub steps: Vec<StepTiming>,
+    /// Brand extraction: every fetch and its outcome, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fetches: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -64,7 +64,7 @@ impl From<BodyError> for BrandError {
 }
 
 /// A brand as read for a client: the record and its logo's URL, minted for this read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BrandRead {
     pub brand: Brand,
     pub logo_url: Option<String>,
@@ -238,13 +238,18 @@ impl BrandsService {
     }
 
     async fn read(&self, brand: Brand) -> Result<BrandRead, BrandError> {
-        let logo_url = match &brand.logo {
-            Some(BrandLogo::Stored { key, .. }) => Some(self.links.url(key).await?),
-            Some(BrandLogo::Remote { url }) => Some(url.clone()),
-            None => None,
-        };
-        Ok(BrandRead { brand, logo_url })
+        Ok(brand_read(self.links.as_ref(), brand).await?)
     }
+}
+
+/// The brand with its logo's URL minted for this read (also used by `expand=brand`).
+pub async fn brand_read(links: &dyn ImageLinks, brand: Brand) -> Result<BrandRead, PortError> {
+    let logo_url = match &brand.logo {
+        Some(BrandLogo::Stored { key, .. }) => Some(links.url(key).await?),
+        Some(BrandLogo::Remote { url }) => Some(url.clone()),
+        None => None,
+    };
+    Ok(BrandRead { brand, logo_url })
 }
 
 /// Prepares a logo (the codec decides whether it is usable) and stores the PNG at `key`.

@@ -13,8 +13,7 @@ use crate::brands::BrandLogo;
 use crate::brief::{self, BrandIdentity, ReferenceSummary};
 use crate::contract::output::OutputApplied;
 use crate::jobs::{
-    ExtractionWork, FailureCode, GenerationWork, Job, JobLease, JobStatus, Phase, ReferenceSource,
-    StepTiming, Work,
+    FailureCode, GenerationWork, Job, JobLease, JobStatus, Phase, ReferenceSource, StepTiming, Work,
 };
 use crate::pixels::{Colours, Pixels};
 use crate::ports::{
@@ -70,7 +69,7 @@ struct ResolvedBrand {
 }
 
 /// Why an attempt stopped before completing.
-enum Stop {
+pub(super) enum Stop {
     /// Fail the job with this code and client-safe message.
     Fail(FailureCode, String),
     /// Try again later (unless this was the last delivery).
@@ -86,23 +85,23 @@ impl From<PortError> for Stop {
 }
 
 /// The job being worked on, with its lease and the clock of the current step.
-struct Attempt<'a> {
+pub(super) struct Attempt<'a> {
     worker: &'a Worker,
-    job: Job,
+    pub(super) job: Job,
     owner: String,
     step_started: Instant,
 }
 
 impl Attempt<'_> {
     /// Records the end of the current step and moves to `next`, with one conditional write.
-    async fn enter(&mut self, next: Phase) -> Result<(), Stop> {
+    pub(super) async fn enter(&mut self, next: Phase) -> Result<(), Stop> {
         self.close_step();
         self.job.payload.phase = next;
         self.save().await
     }
 
     /// Records the time spent in the current phase; the claim itself (`queued`) is no step.
-    fn close_step(&mut self) {
+    pub(super) fn close_step(&mut self) {
         let millis = self.step_started.elapsed().as_millis() as u64;
         let phase = self.job.payload.phase;
         if phase != Phase::Queued {
@@ -114,7 +113,7 @@ impl Attempt<'_> {
         self.step_started = Instant::now();
     }
 
-    async fn save(&mut self) -> Result<(), Stop> {
+    pub(super) async fn save(&mut self) -> Result<(), Stop> {
         self.job.updated_at = self.worker.clock.now();
         if self.worker.jobs.save_leased(&self.job, &self.owner).await? {
             Ok(())
@@ -210,13 +209,6 @@ impl Worker {
             Work::Generation(work) => self.generate(attempt, work).await,
             Work::Extraction(work) => self.extract(attempt, work).await,
         }
-    }
-
-    async fn extract(&self, _attempt: &mut Attempt<'_>, _work: ExtractionWork) -> Result<(), Stop> {
-        Err(Stop::Fail(
-            FailureCode::SiteInvalid,
-            "brand extraction is not available yet".into(),
-        ))
     }
 
     async fn generate(&self, attempt: &mut Attempt<'_>, work: GenerationWork) -> Result<(), Stop> {

@@ -9,13 +9,13 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::brands::Brand;
 use crate::contract::job_query::{Expansion, JobQuery};
 use crate::jobs::{Job, JobStatus, Phase, Work};
 use crate::ports::{
     Adapters, BrandStore, Clock, ImageLinks, JobStore, JobWatch, JobWatcher, PortError,
 };
 use crate::service::auth::Authenticator;
+use crate::service::brands::{BrandRead, brand_read};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GetJobError {
@@ -31,7 +31,7 @@ pub enum GetJobError {
 /// The brand a job used, for `expand=brand`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobBrand {
-    Stored(Brand),
+    Stored(BrandRead),
     Inline(serde_json::Map<String, serde_json::Value>),
 }
 
@@ -110,7 +110,12 @@ impl JobsService {
             Work::Extraction(_) => (job.payload.brand_id, None),
         };
         Ok(match (brand_id, inline) {
-            (Some(id), _) => self.brands.get(job.org_id, id).await?.map(JobBrand::Stored),
+            (Some(id), _) => match self.brands.get(job.org_id, id).await? {
+                Some(brand) => Some(JobBrand::Stored(
+                    brand_read(self.links.as_ref(), brand).await?,
+                )),
+                None => None,
+            },
             (None, Some(dna)) => Some(JobBrand::Inline(dna.clone())),
             (None, None) => None,
         })

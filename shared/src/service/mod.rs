@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod brands;
+pub mod extract;
 pub mod generate;
 pub mod idempotency;
 pub mod jobs;

@@ -71,7 +71,7 @@ impl Default for SubmitSettings {
     fn default() -> Self {
         Self {
             // API Gateway + Lambda carry at most 6 MB; the embedded server mirrors it.
-            max_body_bytes: 6 * 1024 * 1024,
+            max_body_bytes: crate::config::LAMBDA_MAX_BODY_BYTES,
             idempotency: IdempotencyPolicy {
                 ttl_seconds: DEFAULT_TTL_SECONDS,
                 // Longer than the submit function's timeout, so a live attempt is never overtaken.
