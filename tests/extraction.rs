@@ -133,14 +133,28 @@ fn expected(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
-/// The expected value of `field` in a fixture's `expected.json` (a bare value, or an object
-/// with `value`).
-fn expected_value(expected: &Value, field: &str) -> Option<Value> {
-    let v = expected.get(field)?;
-    match v {
-        Value::Object(o) => o.get("value").cloned(),
-        other => Some(other.clone()),
+/// The values a fixture's `expected.json` accepts for `field`: its `value` and any
+/// `also_acceptable`. None when the fixture states no expectation.
+fn accepted_values(expected: &Value, field: &str) -> Option<Vec<Value>> {
+    let entry = expected.get("expected")?.get(field)?;
+    let mut values = vec![entry.get("value")?.clone()];
+    if let Some(more) = entry.get("also_acceptable").and_then(Value::as_array) {
+        values.extend(more.iter().cloned());
     }
+    Some(values)
+}
+
+/// What the fixture says a field must never be.
+fn forbidden(expected: &Value) -> Vec<(String, Value)> {
+    expected["must_not"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| Some((i["field"].as_str()?.to_owned(), i["value"].clone())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 async fn every_fixture_site_gives_its_brand(b: Backend) {
@@ -152,21 +166,32 @@ async fn every_fixture_site_gives_its_brand(b: Backend) {
         let brand = &job["brand"];
         let dna = &brand["brand_dna"];
         let want = expected(site);
-        if let Some(name) = expected_value(&want, "name") {
-            assert_eq!(
-                brand["name"], name,
-                "{site}: name; sources {}",
-                brand["sources"]
-            );
-        }
-        for field in ["primary_accent_hex", "primary_background_hex"] {
-            if let Some(value) = expected_value(&want, field).filter(|v| !v.is_null()) {
-                assert_eq!(
-                    dna[field], value,
-                    "{site}: {field}; sources {}",
+        eprintln!(
+            "{site}: name {} dna {dna} sources {}",
+            brand["name"], brand["sources"]
+        );
+        // The facts an ad depends on most must be right; the others are reported above.
+        for field in ["name", "primary_accent_hex", "primary_background_hex"] {
+            let found = if field == "name" {
+                &brand["name"]
+            } else {
+                &dna[field]
+            };
+            if let Some(values) = accepted_values(&want, field) {
+                assert!(
+                    values.contains(found),
+                    "{site}: {field} is {found}, expected one of {values:?}; sources {}",
                     brand["sources"]
                 );
             }
+        }
+        for (field, value) in &forbidden(&want) {
+            let found = if field == "name" {
+                &brand["name"]
+            } else {
+                &dna[field.as_str()]
+            };
+            assert_ne!(found, value, "{site}: {field} took a decoy");
         }
         // Every field carries its evidence.
         let sources = brand["sources"].as_object().expect("sources");
@@ -191,7 +216,7 @@ async fn every_fixture_site_gives_its_brand(b: Backend) {
             ))
             .await;
         assert_eq!(read.status, 200);
-        if expected_value(&want, "logo").is_some_and(|v| !v.is_null()) {
+        if accepted_values(&want, "logo").is_some_and(|v| !v[0].is_null()) {
             assert!(
                 read.json["data"]["logo"]["url"].is_string(),
                 "{site}: a logo was expected; fetches {fetches:?}"

@@ -1,5 +1,6 @@
-//! `GET /files/<key>`: result images served by `adgen serve` (what a presigned S3 URL is on
-//! AWS). Only finished ads are served; keys that could leave the data folder are refused.
+//! `GET /files/<key>`: result images and brand logos served by `adgen serve` (what a
+//! presigned S3 URL is on AWS). Only finished ads and prepared logos are served; keys that
+//! could leave the data folder are refused.
 
 use adgen::contract::RequestId;
 use adgen::contract::output::ImageFormat;
@@ -11,16 +12,21 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::Full;
 
-/// Only result images are public; staged references are not.
+/// Only result images and brand logos are public; staged references are not.
 const SERVED_PREFIX: &str = "ads/";
+const LOGO_PREFIX: &str = "brands/";
+const LOGO_NAME: &str = "/logo.png";
 
-/// A result image's key: under `ads/` and named like one (never a blob's sidecar file or a
-/// write in progress).
-fn is_result_image(key: &str) -> bool {
-    key.starts_with(SERVED_PREFIX)
+/// A result image's key (under `ads/` and named like one) or a prepared logo's
+/// (`brands/<org>/<brand>/logo.png`) — never a blob's sidecar file or a write in progress.
+fn is_public_image(key: &str) -> bool {
+    let result = key.starts_with(SERVED_PREFIX)
         && ImageFormat::ALL
             .iter()
-            .any(|f| key.ends_with(&format!(".{}", f.extension())))
+            .any(|f| key.ends_with(&format!(".{}", f.extension())));
+    let logo =
+        key.starts_with(LOGO_PREFIX) && key.ends_with(LOGO_NAME) && key.matches('/').count() == 3;
+    result || logo
 }
 
 pub async fn serve(
@@ -42,7 +48,7 @@ pub async fn serve(
             "no image at this address",
         )
     };
-    if !is_result_image(key) || files.path_of(key).is_none() {
+    if !is_public_image(key) || files.path_of(key).is_none() {
         return refuse(not_found());
     }
     let blob = match files.get(key).await {

@@ -129,6 +129,11 @@ impl Server {
     /// Starts `adgen serve --port 0` over a fresh data folder and waits (bounded) until it
     /// reports its address, its demo organisation and that organisation's API key.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// As [`Server::start`], with more `serve` flags (`--allow-loopback-urls`).
+    pub fn start_with(flags: &[&str]) -> Self {
         let root = TempDir::new("serve");
         let data_dir = root.path().join("data");
         // The server's log goes to a file beside its data, shown if the test fails.
@@ -136,6 +141,7 @@ impl Server {
         let mut child = ChildGuard(
             Command::new(env!("CARGO_BIN_EXE_adgen"))
                 .args(["serve", "--port", "0", "--data-dir", path_arg(&data_dir)])
+                .args(flags)
                 // The offline template generator, whatever the caller's environment says.
                 .env_remove("ADGEN_GENERATOR")
                 .env("RUST_LOG", "info")
@@ -280,6 +286,11 @@ impl Server {
         writing.join().expect("the writer thread ends");
         self.check_alive();
         response
+    }
+
+    /// Whether the server's log holds `text`.
+    pub fn log_contains(&self, text: &str) -> bool {
+        read_log(self.root.path()).contains(text)
     }
 
     fn connect(&self) -> TcpStream {
