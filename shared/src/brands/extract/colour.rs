@@ -220,10 +220,10 @@ fn function(name: &str, args: &str) -> Option<Rgb> {
         (4, None) => (&parts[..3], Some(parts[3])),
         _ => return None,
     };
-    if let Some(a) = alpha {
-        if num(a, 1.0)? < 0.5 {
-            return None;
-        }
+    if let Some(a) = alpha
+        && num(a, 1.0)? < 0.5
+    {
+        return None;
     }
     // Saturation/lightness/whiteness: `50%`, or `50` in the modern syntax.
     let frac = |s: &str| num(s, 1.0).map(|v| if s.ends_with('%') { v } else { v / 100.0 });
@@ -273,10 +273,10 @@ fn function(name: &str, args: &str) -> Option<Rgb> {
 
 /// `color(srgb r g b)`, `color(display-p3 r g b)` (approximated as sRGB).
 fn color_fn(main: &str, alpha: Option<&str>) -> Option<Rgb> {
-    if let Some(a) = alpha {
-        if num(a, 1.0)? < 0.5 {
-            return None;
-        }
+    if let Some(a) = alpha
+        && num(a, 1.0)? < 0.5
+    {
+        return None;
     }
     let mut it = main.split_ascii_whitespace();
     let space = it.next()?.to_ascii_lowercase();

@@ -80,6 +80,55 @@ pub(super) const WALL_WORDS: &[&str] = &[
     "marquee",
 ];
 pub(super) const MAX_STACK: usize = 512;
+/// HTML start tags that break out of `<svg>` foreign content (HTML §13.2.6.5).
+pub(super) const BREAKOUT: &[&str] = &[
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "center",
+    "code",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "listing",
+    "menu",
+    "meta",
+    "nobr",
+    "ol",
+    "p",
+    "pre",
+    "ruby",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "strike",
+    "sub",
+    "sup",
+    "table",
+    "tt",
+    "u",
+    "ul",
+    "var",
+];
+/// Stylesheet links and icon links remembered before resolution (only the first few are used).
+pub(super) const MAX_RAW_LINKS: usize = 32;
 
 pub(super) fn has_any(ws: &[String], set: &[&str]) -> bool {
     ws.iter().any(|w| set.contains(&w.as_str()))
@@ -150,7 +199,10 @@ pub(super) fn is_home_href(href: &str, page_url: &Url) -> bool {
         .path()
         .trim_end_matches("index.html")
         .trim_end_matches('/');
-    p.is_empty() || (p.len() <= 6 && p[1..].chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
+    p.is_empty()
+        || (p.len() <= 6
+            && p.get(1..)
+                .is_some_and(|l| l.chars().all(|c| c.is_ascii_alphabetic() || c == '-')))
 }
 
 /// Largest side of a `sizes` attribute (`16x16 32x32`, `any` → 512).

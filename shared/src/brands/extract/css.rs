@@ -155,7 +155,7 @@ pub fn leading_imports(css: &str) -> Vec<String> {
 /// The URL of an `@import` prelude: `url("x")`, `url(x)`, `"x"` or `'x'`.
 fn import_url(prelude: &str) -> Option<String> {
     let p = prelude.trim();
-    let inner = if p.len() >= 4 && p[..4].eq_ignore_ascii_case("url(") {
+    let inner = if p.len() >= 4 && p.as_bytes()[..4].eq_ignore_ascii_case(b"url(") {
         let end = p.find(')')?;
         &p[4..end]
     } else {
@@ -506,11 +506,11 @@ impl<'a> Parser<'a> {
         }
         let mut value = value.trim();
         let mut important = false;
-        if let Some(i) = value.rfind('!') {
-            if value[i + 1..].trim().eq_ignore_ascii_case("important") {
-                important = true;
-                value = value[..i].trim_end();
-            }
+        if let Some(i) = value.rfind('!')
+            && value[i + 1..].trim().eq_ignore_ascii_case("important")
+        {
+            important = true;
+            value = value[..i].trim_end();
         }
         self.decls += 1;
         decls.push(Declaration {

@@ -8,7 +8,7 @@ use super::text::words;
 use std::collections::BTreeMap;
 
 pub const MAX_VAR_DEPTH: usize = 4;
-pub const MAX_RESOLVED: usize = 4096;
+pub const MAX_RESOLVED: usize = 1024;
 
 /// Splits at `sep` outside parentheses, brackets and quotes; parts trimmed, empties dropped.
 pub fn split_top(s: &str, sep: u8) -> Vec<&str> {

@@ -39,6 +39,16 @@ const GENERIC_SEGMENTS: &[&str] = &[
     "accueil",
     "inicio",
     "untitled",
+    "shop",
+    "store",
+    "online shop",
+    "blog",
+    "news",
+    "about",
+    "about us",
+    "contact",
+    "products",
+    "services",
 ];
 const NOT_A_CTA: &[&str] = &[
     "log in",
@@ -179,7 +189,7 @@ fn name(page: &Page, manifest: Option<&Manifest>, site: &Url) -> Fact<String> {
         page.logos
             .iter()
             .filter(|l| !l.alt.is_empty())
-            .map(|l| key(&l.alt.replace("logo", ""))),
+            .map(|l| key(&l.alt).replace("logo", "")),
     );
     others.retain(|o| o.len() >= 3);
     let first_h1 = page
@@ -231,10 +241,10 @@ fn name(page: &Page, manifest: Option<&Manifest>, site: &Url) -> Fact<String> {
 
 fn slogan(page: &Page, name: &str) -> Option<Fact<String>> {
     let fit = |s: &str| Some(truncate_words(s, 200)).filter(|s| !s.is_empty());
-    if let Some(e) = page.jsonld.iter().find(|e| e.slogan.is_some()) {
-        if let Some(s) = e.slogan.as_deref().and_then(fit) {
-            return Some(Fact::new(s, format!("jsonld:{}.slogan", e.kind)));
-        }
+    if let Some(e) = page.jsonld.iter().find(|e| e.slogan.is_some())
+        && let Some(s) = e.slogan.as_deref().and_then(fit)
+    {
+        return Some(Fact::new(s, format!("jsonld:{}.slogan", e.kind)));
     }
     let nk = key(name);
     let not_name = |t: &str| {

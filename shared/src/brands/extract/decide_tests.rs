@@ -133,3 +133,13 @@ fn sources_map() {
     assert_eq!(m.get("name").map(String::as_str), Some("og:site_name"));
     assert!(!m.contains_key("primary_accent_hex"));
 }
+
+#[test]
+fn generic_title_segments_and_logo_alt_signal() {
+    let e = run(r#"<title>Shop | Crumb &amp; Co</title>"#);
+    assert_eq!(val(&e.name), Some(("Crumb & Co", "title")));
+    let e = run(
+        r#"<title>Sourdough | Crumb</title><header><img class=logo src=/l.png alt="Crumb Logo"></header>"#,
+    );
+    assert_eq!(val(&e.name), Some(("Crumb", "title")));
+}

@@ -160,8 +160,9 @@ pub fn first_family(value: &str) -> Family {
     Family::None
 }
 
-/// The family part of a `font` shorthand (everything after the size[/line-height]).
-fn shorthand_family(value: &str) -> Option<&str> {
+/// A `font` shorthand split into what precedes the size (style, variant, weight) and the
+/// family list after the size[/line-height].
+fn shorthand(value: &str) -> Option<(&str, &str)> {
     let mut idx = 0;
     for tok in value.split_ascii_whitespace() {
         let start = value[idx..].find(tok).map(|p| p + idx)?;
@@ -186,7 +187,8 @@ fn shorthand_family(value: &str) -> Option<&str> {
                     .map_or("", |x| x.1),
                 None => rest,
             };
-            return Some(rest.trim()).filter(|r| !r.is_empty());
+            let rest = rest.trim();
+            return (!rest.is_empty()).then_some((&value[..start], rest));
         }
     }
     None
@@ -212,7 +214,7 @@ struct Pick {
 
 /// Heading (`true`) / body (`false`) rank of one selector part; 0 when it is neither.
 fn rank(part: &str, heading: bool) -> i32 {
-    let compounds = super::palette::compounds(part);
+    let compounds = super::selector::compounds(part);
     let Some(subject) = compounds.last() else {
         return 0;
     };
@@ -258,6 +260,15 @@ fn pick(sheets: &[&Stylesheet], vars: &Vars, heading: bool) -> Pick {
     let mut best = Pick::default();
     for sheet in sheets {
         for rule in &sheet.rules {
+            let typographic = rule.declarations.iter().any(|d| {
+                matches!(
+                    d.property.as_str(),
+                    "font" | "font-family" | "font-weight" | "text-transform"
+                )
+            });
+            if !typographic {
+                continue;
+            }
             let r = split_top(&rule.selector, b',')
                 .into_iter()
                 .take(32)
@@ -274,24 +285,29 @@ fn pick(sheets: &[&Stylesheet], vars: &Vars, heading: bool) -> Pick {
 }
 
 fn apply(best: &mut Pick, r: i32, decls: &[Declaration], vars: &Vars, selector: &str) {
+    let set_weight = |best: &mut Pick, w: Option<String>| match w {
+        Some(w) if best.weight.as_ref().is_none_or(|(wr, _)| r >= *wr) => {
+            best.weight = Some((r, w))
+        }
+        _ => {}
+    };
     for d in decls {
         let Some(v) = resolve(&d.value, decls, vars) else {
             continue;
         };
         match d.property.as_str() {
             "font-family" | "font" => {
-                let fam_text = if d.property == "font" {
-                    shorthand_family(&v)
+                let shorthand = d.property == "font";
+                let fam_text = if shorthand {
+                    // The weight of a shorthand comes before its size.
+                    let split = self::shorthand(&v);
+                    if let Some((before, _)) = split {
+                        set_weight(best, before.split_ascii_whitespace().find_map(weight_of));
+                    }
+                    split.map(|(_, family)| family)
                 } else {
                     Some(v.as_str())
                 };
-                if d.property == "font" {
-                    if let Some(w) = v.split_ascii_whitespace().find_map(weight_of) {
-                        if best.weight.as_ref().is_none_or(|(wr, _)| r >= *wr) {
-                            best.weight = Some((r, w));
-                        }
-                    }
-                }
                 let fam = fam_text.map(first_family).unwrap_or(Family::None);
                 if fam != Family::None && r >= best.rank {
                     best.rank = r;
@@ -299,17 +315,9 @@ fn apply(best: &mut Pick, r: i32, decls: &[Declaration], vars: &Vars, selector: 
                     best.family = Some((fam, format!("css:{sel} {}", d.property)));
                 }
             }
-            "font-weight" => {
-                if let Some(w) = weight_of(&v) {
-                    if best.weight.as_ref().is_none_or(|(wr, _)| r >= *wr) {
-                        best.weight = Some((r, w));
-                    }
-                }
-            }
-            "text-transform" => {
-                if best.upper.as_ref().is_none_or(|(ur, _)| r >= *ur) {
-                    best.upper = Some((r, v.trim().eq_ignore_ascii_case("uppercase")));
-                }
+            "font-weight" => set_weight(best, weight_of(&v)),
+            "text-transform" if best.upper.as_ref().is_none_or(|(ur, _)| r >= *ur) => {
+                best.upper = Some((r, v.trim().eq_ignore_ascii_case("uppercase")));
             }
             _ => {}
         }
@@ -463,14 +471,14 @@ mod tests {
     }
 
     #[test]
-    fn shorthand() {
+    fn shorthand_parts() {
         assert_eq!(
-            shorthand_family("italic 700 2rem/1.2 \"Playfair Display\", serif"),
-            Some("\"Playfair Display\", serif")
+            shorthand("italic 700 2rem/1.2 \"Playfair Display\", serif"),
+            Some(("italic 700 ", "\"Playfair Display\", serif"))
         );
-        assert_eq!(shorthand_family("16px Inter"), Some("Inter"));
-        assert_eq!(shorthand_family("bold 1em / 1.5 Arial"), Some("Arial"));
-        assert_eq!(shorthand_family("inherit"), None);
+        assert_eq!(shorthand("16px Inter"), Some(("", "Inter")));
+        assert_eq!(shorthand("bold 1em / 1.5 Arial"), Some(("bold ", "Arial")));
+        assert_eq!(shorthand("inherit"), None);
     }
 
     fn sheet(css: &str) -> Stylesheet {

@@ -151,6 +151,13 @@ fn css_logos(sheets: &[&Stylesheet], order: &mut u32) -> Vec<LogoEvidence> {
     let mut out = Vec::new();
     for sheet in sheets {
         for rule in &sheet.rules {
+            let has_image = rule.declarations.iter().any(|d| {
+                d.property.starts_with("background")
+                    && d.value.to_ascii_lowercase().contains("url(")
+            });
+            if !has_image || !rule.selector.to_ascii_lowercase().contains("logo") {
+                continue;
+            }
             let ws = words(&rule.selector);
             if !ws.iter().any(|w| w.contains("logo") && w != "logos")
                 || ws

@@ -6,14 +6,13 @@
 //! brand record can say *why* (`"primary_accent_hex": "css:.btn-primary background-color"`).
 //!
 //! # Stages
-//! 1. [`read_page`] — one bounded pass over the HTML ([`html`] tokenizer, [`walk`]er, into a
-//!    [`Page`]):
-//!    meta tags, links, JSON-LD, headings, CTA buttons, logo candidates with their context,
+//! 1. [`read_page`] — one bounded pass over the HTML ([`html`] tokenizer, [`walk`] into a
+//!    [`Page`]): meta tags, links, JSON-LD, headings, CTA buttons, logo candidates with their context,
 //!    `<style>` blocks and `style=""` attributes (turned into rules whose selector carries the
 //!    element's role, e.g. `header a.btn-primary`, so they are weighed like stylesheet rules).
 //! 2. [`read_stylesheet`] / [`read_manifest`] — each fetched file on its own ([`css`],
 //!    [`manifest`]).
-//! 3. [`decide`] — ranks the evidence ([`decide`](mod@decide), [`palette`], [`fonts`], [`logo`]).
+//! 3. [`decide()`] — ranks the evidence ([`decide`](mod@decide), [`palette`], [`fonts`], [`logo`]).
 //!
 //! # Why this ranking
 //! The weights follow what the best public extractors do (Brandfetch, Firecrawl, Dembrandt,
@@ -31,6 +30,12 @@
 //! fixed depth limits, JSON is walked with an explicit depth limit) and runs in time linear in
 //! the capped input. Output is deterministic: only `Vec`s and `BTreeMap`s, stable sorts with
 //! document-order tie-breaks.
+//!
+//! # Known limits
+//! No rendering: painted area, computed styles, specificity and inheritance are approximated
+//! by selector words; content injected by JavaScript is invisible; colours in images (logos,
+//! hero photos) are not read here; `display-p3` is read as sRGB; the registrable domain uses
+//! common two-level suffix shapes, not the public suffix list.
 
 pub mod colour;
 mod context;
@@ -45,6 +50,7 @@ pub mod manifest;
 mod named_colours;
 pub mod page;
 pub mod palette;
+pub mod selector;
 pub mod text;
 pub mod walk;
 
@@ -119,7 +125,7 @@ pub struct LogoCandidate {
     pub score: i32,
 }
 
-/// Everything [`decide`] concluded. Fields without evidence are `None`.
+/// Everything [`decide()`] concluded. Fields without evidence are `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extracted {
     /// Always present: the domain is the last resort.

@@ -27,28 +27,10 @@ use super::css::Stylesheet;
 use super::cssvalue::{Vars, is_dark_scoped, is_root_scoped, resolve, split_top};
 use super::manifest::Manifest;
 use super::page::Page;
+use super::selector::{STATUS, compounds, role};
 use super::text::words;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-const STATUS: &[&str] = &[
-    "error",
-    "danger",
-    "warning",
-    "warn",
-    "alert",
-    "success",
-    "sale",
-    "badge",
-    "discount",
-    "invalid",
-    "info",
-    "notice",
-    "disabled",
-    "placeholder",
-    "visited",
-    "scrollbar",
-    "valid",
-];
 const NOT_A_FILL: &[&str] = &[
     "text",
     "foreground",
@@ -77,6 +59,10 @@ const NOT_A_FILL: &[&str] = &[
     "outline",
     "gradient",
     "z",
+    "subtle",
+    "emphasis",
+    "contrast",
+    "inverse",
 ];
 const BOOTSTRAP_STOCK: &[&str] = &[
     "#0D6EFD", "#007BFF", "#6C757D", "#198754", "#28A745", "#0DCAF0", "#17A2B8", "#FFC107",
@@ -98,15 +84,23 @@ const FRAMEWORK_FILES: &[&str] = &[
 pub const ACCENT_MIN: i32 = 8;
 pub const BACKGROUND_MIN: i32 = 20;
 const RULE_VOTES_CAP: i32 = 64;
+/// Declarations weighed across all stylesheets of a site.
+pub const MAX_DECIDE_DECLARATIONS: usize = 100_000;
 
+/// All votes for one exact colour.
 #[derive(Debug, Clone)]
-struct Vote {
-    rgb: Rgb,
-    weight: i32,
+struct Tally {
+    token_sum: i32,
+    rule_sum: i32,
+    /// The strongest single vote, which names the source.
+    best: i32,
+    best_token: bool,
     source: String,
-    token: bool,
     order: u32,
 }
+
+/// Distinct colours kept for clustering (by strongest vote), bounding the O(n²) merge.
+const MAX_DISTINCT: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct Cluster {
@@ -124,69 +118,6 @@ pub struct Colours {
     pub accent: Option<Fact<String>>,
     pub background: Option<Fact<String>>,
     pub palette: Option<Fact<Vec<String>>>,
-}
-
-/// Splits a selector (one part of a list) into compound selectors at combinators.
-pub fn compounds(part: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut depth = 0usize;
-    for c in part.chars() {
-        match c {
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        if depth == 0 && (c.is_whitespace() || matches!(c, '>' | '+' | '~')) {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-        } else {
-            cur.push(c);
-        }
-        if out.len() > 16 {
-            break;
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-fn compound_role(ws: &[String]) -> i32 {
-    ws.iter()
-        .map(|w| match w.as_str() {
-            _ if w.contains("logo") && w != "logos" => 5,
-            "brand" | "branding" => 5,
-            "primary" | "cta" => 4,
-            "hero" | "button" | "btn" => 3,
-            "card" | "section" => 2,
-            "nav" | "navbar" | "header" | "a" | "secondary" => 1,
-            _ => 0,
-        })
-        .max()
-        .unwrap_or(0)
-}
-
-/// Role weight of one selector part, `None` when it is a status rule.
-pub fn role(part: &str) -> Option<i32> {
-    let cs = compounds(part);
-    let mut subject = 0;
-    let mut ancestor = 0;
-    for (i, c) in cs.iter().enumerate() {
-        let ws = words(c);
-        if ws.iter().any(|w| STATUS.contains(&w.as_str())) {
-            return None;
-        }
-        let r = compound_role(&ws);
-        if i + 1 == cs.len() {
-            subject = r;
-        } else {
-            ancestor = ancestor.max(r.min(2));
-        }
-    }
-    Some(subject.max(ancestor))
 }
 
 fn property_factor(p: &str) -> i32 {
@@ -250,38 +181,33 @@ fn is_framework(sheet: &Stylesheet) -> bool {
     FRAMEWORK_FILES.iter().any(|f| file.contains(f))
 }
 
-fn cluster(mut votes: Vec<Vote>) -> Vec<Cluster> {
-    votes.sort_by(|a, b| {
-        b.weight
-            .cmp(&a.weight)
-            .then(b.token.cmp(&a.token))
+fn cluster(tallies: BTreeMap<Rgb, Tally>) -> Vec<Cluster> {
+    let mut seeds: Vec<(Rgb, Tally)> = tallies.into_iter().collect();
+    seeds.sort_by(|(_, a), (_, b)| {
+        b.best
+            .cmp(&a.best)
+            .then(b.best_token.cmp(&a.best_token))
             .then(a.order.cmp(&b.order))
     });
+    seeds.truncate(MAX_DISTINCT);
     let mut out: Vec<Cluster> = Vec::new();
-    for v in votes {
-        let (t, r) = if v.token {
-            (v.weight, 0)
-        } else {
-            (0, v.weight)
-        };
-        match out
-            .iter_mut()
-            .find(|c| c.rgb.delta_e(v.rgb) < MERGE_DELTA_E)
-        {
+    for (rgb, t) in seeds {
+        let token = t.token_sum > 0;
+        match out.iter_mut().find(|c| c.rgb.delta_e(rgb) < MERGE_DELTA_E) {
             Some(c) => {
-                c.token_sum += t;
-                c.rule_sum += r;
-                c.token |= v.token;
-                c.order = c.order.min(v.order);
+                c.token_sum += t.token_sum;
+                c.rule_sum += t.rule_sum;
+                c.token |= token;
+                c.order = c.order.min(t.order);
             }
             None => out.push(Cluster {
-                rgb: v.rgb,
+                rgb,
                 score: 0,
-                source: v.source,
-                token: v.token,
-                token_sum: t,
-                rule_sum: r,
-                order: v.order,
+                source: t.source,
+                token,
+                token_sum: t.token_sum,
+                rule_sum: t.rule_sum,
+                order: t.order,
             }),
         }
     }
@@ -302,29 +228,48 @@ fn cluster(mut votes: Vec<Vote>) -> Vec<Cluster> {
 }
 
 struct Collector {
-    accent: Vec<Vote>,
-    ground: Vec<Vote>,
+    accent: BTreeMap<Rgb, Tally>,
+    ground: BTreeMap<Rgb, Tally>,
     text: Option<Rgb>,
     order: u32,
 }
 
 impl Collector {
-    fn vote(&mut self, ground: bool, rgb: Rgb, weight: i32, source: String, token: bool) {
+    /// One vote; `source` is only built when it becomes the colour's strongest vote.
+    fn vote(
+        &mut self,
+        ground: bool,
+        rgb: Rgb,
+        weight: i32,
+        source: impl FnOnce() -> String,
+        token: bool,
+    ) {
         self.order += 1;
         if weight <= 0 || (!ground && rgb.is_neutral()) {
             return;
         }
-        let v = Vote {
-            rgb,
-            weight,
-            source,
-            token,
-            order: self.order,
-        };
-        if ground {
-            self.ground.push(v)
+        let map = if ground {
+            &mut self.ground
         } else {
-            self.accent.push(v)
+            &mut self.accent
+        };
+        let t = map.entry(rgb).or_insert_with(|| Tally {
+            token_sum: 0,
+            rule_sum: 0,
+            best: 0,
+            best_token: false,
+            source: String::new(),
+            order: self.order,
+        });
+        if token {
+            t.token_sum += weight;
+        } else {
+            t.rule_sum += weight;
+        }
+        if weight > t.best || (weight == t.best && token && !t.best_token) {
+            t.best = weight;
+            t.best_token = token;
+            t.source = source();
         }
     }
 }
@@ -337,8 +282,8 @@ pub fn decide(
     manifest: Option<&Manifest>,
 ) -> Colours {
     let mut c = Collector {
-        accent: Vec::new(),
-        ground: Vec::new(),
+        accent: BTreeMap::new(),
+        ground: BTreeMap::new(),
         text: None,
         order: 0,
     };
@@ -371,7 +316,7 @@ pub fn decide(
     ];
     for (value, w, src, ground) in platform {
         if let Some(rgb) = value.and_then(|v| colour::parse(v.trim())) {
-            c.vote(ground, rgb, w, src.into(), true);
+            c.vote(ground, rgb, w, || src.into(), true);
         }
     }
     tokens(&mut c, sheets, vars);
@@ -400,30 +345,40 @@ fn tokens(c: &mut Collector, sheets: &[&Stylesheet], vars: &Vars) {
         let Some(rgb) = colour::parse(&v).or_else(|| colour::parse_channels(&v)) else {
             continue;
         };
-        if cp.name.starts_with("--bs-") && BOOTSTRAP_STOCK.contains(&rgb.hex().as_str()) {
+        if !ground && cp.name.starts_with("--bs-") && BOOTSTRAP_STOCK.contains(&rgb.hex().as_str())
+        {
             continue;
         }
         let w = if root { pts * 4 } else { pts * 2 };
-        c.vote(ground, rgb, w, format!("css:{}", cp.name), true);
+        c.vote(ground, rgb, w, || format!("css:{}", cp.name), true);
     }
 }
 
 fn rules(c: &mut Collector, sheets: &[&Stylesheet], vars: &Vars) {
-    // Background declarations per colour, in first-seen order, for "most declared".
-    let mut painted: Vec<(Rgb, i32)> = Vec::new();
+    // Background declarations per colour: (count, first seen), for "most declared".
+    let mut painted: BTreeMap<Rgb, (i32, u32)> = BTreeMap::new();
+    let mut budget = MAX_DECIDE_DECLARATIONS;
     for sheet in sheets {
         let framework = is_framework(sheet);
         for rule in &sheet.rules {
-            if rule.selector.starts_with('@') || is_dark_scoped(&rule.selector) {
+            if budget == 0 {
+                break;
+            }
+            budget = budget.saturating_sub(rule.declarations.len());
+            let colourful = rule
+                .declarations
+                .iter()
+                .any(|d| property_factor(&d.property) > 0);
+            if !colourful || rule.selector.starts_with('@') || is_dark_scoped(&rule.selector) {
                 continue;
             }
             let parts = split_top(&rule.selector, b',');
             let mut best: Option<(i32, &str)> = None;
             for p in parts.iter().take(32) {
-                if let Some(r) = role(p) {
-                    if best.is_none_or(|(b, _)| r > b) {
-                        best = Some((r, p));
-                    }
+                if let Some(r) = role(p)
+                    && best.is_none_or(|(b, _)| r > b)
+                {
+                    best = Some((r, p));
                 }
             }
             let Some((weight, part)) = best else { continue };
@@ -439,47 +394,36 @@ fn rules(c: &mut Collector, sheets: &[&Stylesheet], vars: &Vars) {
                 let Some(rgb) = colour::find(&v) else {
                     continue;
                 };
-                let bg = factor == 4 && d.property != "accent-color";
-                let part: String = part.chars().take(80).collect();
-                if bg {
-                    match painted.iter_mut().find(|(p, _)| *p == rgb) {
-                        Some((_, n)) => *n += 1,
-                        None => painted.push((rgb, 1)),
-                    }
+                let src = |what: &str| {
+                    format!(
+                        "css:{} {}",
+                        what.chars().take(80).collect::<String>(),
+                        d.property
+                    )
+                };
+                if factor == 4 && d.property != "accent-color" {
+                    let order = c.order;
+                    painted.entry(rgb).or_insert((0, order)).0 += 1;
                     if let Some((w, what)) = root_kind {
-                        c.vote(true, rgb, w, format!("css:{what} {}", d.property), false);
+                        c.vote(true, rgb, w, || src(what), false);
                     }
                 }
                 if d.property == "color" && matches!(root_kind, Some((w, _)) if w >= 56) {
                     c.text = Some(rgb);
                 }
                 if !framework {
-                    c.vote(
-                        false,
-                        rgb,
-                        weight * factor,
-                        format!("css:{part} {}", d.property),
-                        false,
-                    );
+                    c.vote(false, rgb, weight * factor, || src(part), false);
                 }
             }
         }
     }
-    let most = painted.iter().filter(|(rgb, _)| rgb.is_neutral()).fold(
-        None::<(Rgb, i32)>,
-        |acc, &(rgb, n)| match acc {
-            Some((_, m)) if m >= n => acc,
-            _ => Some((rgb, n)),
-        },
-    );
-    if let Some((rgb, n)) = most.filter(|(_, n)| *n >= 3) {
-        c.vote(
-            true,
-            rgb,
-            24,
-            format!("css:most declared background ({n} rules)"),
-            false,
-        );
+    let most = painted
+        .into_iter()
+        .filter(|(rgb, _)| rgb.is_neutral())
+        .max_by(|(_, (an, ao)), (_, (bn, bo))| an.cmp(bn).then(bo.cmp(ao)));
+    if let Some((rgb, (n, _))) = most.filter(|(_, (n, _))| *n >= 3) {
+        let source = move || format!("css:most declared background ({n} rules)");
+        c.vote(true, rgb, 24, source, false);
     }
 }
 
@@ -504,10 +448,10 @@ fn ground_kind(parts: &[&str]) -> Option<(i32, &'static str)> {
         } else {
             None
         };
-        if let Some(k) = k {
-            if best.is_none_or(|b| k.0 > b.0) {
-                best = Some(k);
-            }
+        if let Some(k) = k
+            && best.is_none_or(|b| k.0 > b.0)
+        {
+            best = Some(k);
         }
     }
     best
@@ -543,7 +487,8 @@ fn finish(c: Collector) -> Colours {
     if let Some(a) = &accent {
         push(a.rgb, a.source.clone(), &mut palette);
     }
-    for a in &accents {
+    // Other brand colours; one that is a near-duplicate of the ground yields to the ground.
+    for a in accents.iter().filter(|a| !near_bg(a)) {
         if palette.len() >= 6 {
             break;
         }
@@ -552,10 +497,10 @@ fn finish(c: Collector) -> Colours {
     if let Some(b) = &background {
         push(b.rgb, b.source.clone(), &mut palette);
     }
-    if let Some(t) = c.text {
-        if !palette.is_empty() {
-            push(t, "css:body color".into(), &mut palette);
-        }
+    if let Some(t) = c.text
+        && !palette.is_empty()
+    {
+        push(t, "css:body color".into(), &mut palette);
     }
     let palette = (!palette.is_empty()).then(|| {
         let src: Vec<&str> = palette.iter().map(|(_, s)| s.as_str()).collect();

@@ -190,3 +190,13 @@ fn accent_prefers_colour_distinct_from_background() {
     assert_eq!(c.background.unwrap().value, "#E63946");
     assert_eq!(c.accent.unwrap().value, "#457B9D");
 }
+
+#[test]
+fn bootstrap_tints_and_contrast_tokens_are_not_brand() {
+    let c = run(
+        &page(),
+        ":root{--bs-primary-bg-subtle:#cfe2ff;--bs-body-bg:#fff;--primary-contrast:#ffffff;--brand:#7B2CBF}",
+    );
+    assert_eq!(v(&c.background), Some(("#FFFFFF", "css:--bs-body-bg")));
+    assert_eq!(v(&c.accent), Some(("#7B2CBF", "css:--brand")));
+}

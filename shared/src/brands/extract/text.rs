@@ -241,11 +241,17 @@ pub fn words(s: &str) -> Vec<String> {
     let mut cur = String::new();
     let mut prev_lower = false;
     for c in s.chars().take(2048) {
-        if c.is_alphanumeric() {
+        if c.is_ascii_alphanumeric() {
+            if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = !c.is_ascii_uppercase();
+            cur.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() {
             if c.is_uppercase() && prev_lower && !cur.is_empty() {
                 out.push(std::mem::take(&mut cur));
             }
-            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+            prev_lower = c.is_lowercase() || c.is_numeric();
             cur.extend(c.to_lowercase());
         } else {
             prev_lower = false;

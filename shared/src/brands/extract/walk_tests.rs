@@ -213,3 +213,19 @@ fn svg_title_is_not_the_page_title() {
     let p = page("<body><svg><title>Icon</title><path/></svg><title>Real</title>");
     assert_eq!(p.title.as_deref(), Some("Real"));
 }
+
+#[test]
+fn unclosed_svg_does_not_swallow_the_page() {
+    let p = page(
+        r#"<header><svg class="logo"><path d="M0"/><div class="x"><img class="logo" src="/after.png"></div>
+        <meta property="og:site_name" content="After"></header><h1>Still read here</h1>"#,
+    );
+    assert!(
+        p.logos
+            .iter()
+            .any(|l| matches!(&l.kind, LogoKind::Url(u) if u.path() == "/after.png"))
+    );
+    assert!(!p.logos.iter().any(|l| l.origin == LogoOrigin::InlineSvg));
+    assert_eq!(p.og_site_name.as_deref(), Some("After"));
+    assert_eq!(p.headings[0].text, "Still read here");
+}
