@@ -20,6 +20,8 @@ pub struct BrandIdentity {
     pub tone_of_voice: Option<String>,
     pub style: Option<String>,
     pub call_to_action: Option<String>,
+    /// The brand's logo travels with the request (the last attached image).
+    pub has_logo: bool,
 }
 
 fn colour(value: Option<&Value>) -> Option<[u8; 3]> {
@@ -54,6 +56,7 @@ impl BrandIdentity {
             tone_of_voice: text(dna, "tone_of_voice"),
             style: text(dna, "imagen_style_conditioning"),
             call_to_action: text(dna, "call_to_action"),
+            has_logo: false,
         }
     }
 }
@@ -187,6 +190,11 @@ fn brand_lines(brand: &BrandIdentity) -> Vec<String> {
         if let Some(value) = value {
             lines.push(format!("{label}: {value}."));
         }
+    }
+    if brand.has_logo {
+        lines.push(
+            "The last attached image is the brand's logo: place it unaltered and legible, with clear space around it, never over text.".into(),
+        );
     }
     lines
 }
@@ -336,5 +344,13 @@ mod tests {
             );
         }
         assert_eq!(brief.body.as_deref(), Some("Wake up happy"));
+        assert_eq!(brief.font_family.as_deref(), Some("Inter"));
+        assert!(!brief.text.contains("logo"), "no logo, no logo line");
+        let with_logo = BrandIdentity {
+            has_logo: true,
+            ..brand
+        };
+        let brief = compile(p, Some(&with_logo), &applied(p), &refs);
+        assert!(brief.text.contains("last attached image is the brand's logo"));
     }
 }

@@ -220,7 +220,10 @@ impl Worker {
             Some(brand) => self.load_logo(brand, &output).await,
             None => None,
         };
-        let brand = brand.map(|b| b.identity);
+        let brand = brand.map(|b| BrandIdentity {
+            has_logo: logo.is_some(),
+            ..b.identity
+        });
 
         attempt.enter(Phase::CompilingBrief).await?;
         let summaries: Vec<ReferenceSummary> = references
