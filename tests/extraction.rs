@@ -4,12 +4,12 @@
 //! read back over the API. Hostile sites must end the job promptly with a precise failure or
 //! a partial brand, never a hang or a panic.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use adgen::jobs::{FailureCode, JobStatus};
 use adgen::ports::JobMessage;
 use adgen_render::TemplateGenerator;
+use adgen_testkit::sites::{SITES, site_dir, static_site};
 use adgen_testkit::tls_server::{Reply, Request, TestServer};
 use adgen_tests::{Backend, Client, client, on_every_backend};
 use serde_json::{Value, json};
@@ -20,50 +20,6 @@ on_every_backend!(
     hostile_sites_end_promptly_with_precise_failures,
     extraction_requests_are_validated_and_scoped,
 );
-
-const SITES: &[&str] = &[
-    "bakery",
-    "css-vars",
-    "manifest-only",
-    "inline-svg",
-    "fashion",
-];
-
-fn site_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/sites")
-        .join(name)
-}
-
-fn content_type(path: &str) -> &'static str {
-    match path.rsplit('.').next().unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css",
-        "webmanifest" => "application/manifest+json",
-        "json" => "application/json",
-        "png" => "image/png",
-        "svg" => "image/svg+xml",
-        "ico" => "image/x-icon",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        _ => "application/octet-stream",
-    }
-}
-
-/// Serves a fixture folder: `/` is `index.html`; a missing file is a 404.
-fn static_site(name: &'static str) -> impl Fn(&Request) -> Reply + Send + Sync + 'static {
-    move |request: &Request| {
-        let path = request.path.split('?').next().unwrap_or("/");
-        let path = if path == "/" { "/index.html" } else { path };
-        if path.contains("..") {
-            return Reply::new(400, "");
-        }
-        match std::fs::read(site_dir(name).join(path.trim_start_matches('/'))) {
-            Ok(bytes) => Reply::new(200, bytes).header("content-type", content_type(path)),
-            Err(_) => Reply::new(404, "not found").header("content-type", "text/plain"),
-        }
-    }
-}
 
 /// The hostile site: its static files plus the behaviours its README asks for.
 fn hostile_site(request: &Request) -> Reply {

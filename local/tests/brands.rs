@@ -4,64 +4,21 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use adgen_testkit::TestServer;
+use adgen_testkit::sites::static_site;
 use serde_json::{Value, json};
 use support::{GENERATIONS, Response, Server};
 
 const JOB_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A static file server for one fixture site, on a thread; one request per connection.
-fn serve_site(name: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("binding the fixture server");
-    let addr = listener.local_addr().expect("address");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/sites")
-        .join(name);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().map_while(Result::ok) {
-            let mut reader = BufReader::new(stream);
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            // Read the head to its end.
-            let mut header = String::new();
-            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
-                header.clear();
-            }
-            let path = if path == "/" {
-                "/index.html".to_owned()
-            } else {
-                path
-            };
-            let file = root.join(path.trim_start_matches('/'));
-            let (status, body) = match std::fs::read(&file) {
-                Ok(bytes) if !path.contains("..") => ("200 OK", bytes),
-                _ => ("404 Not Found", b"not found".to_vec()),
-            };
-            let kind = match file.extension().and_then(|e| e.to_str()) {
-                Some("html") => "text/html",
-                Some("css") => "text/css",
-                Some("png") => "image/png",
-                Some("svg") => "image/svg+xml",
-                Some("webmanifest") => "application/manifest+json",
-                _ => "application/octet-stream",
-            };
-            let mut stream = reader.into_inner();
-            let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-        }
-    });
-    format!("http://{addr}/")
+/// Serves a fixture site on loopback (on its own runtime, kept alive by the returned guard).
+fn serve_site(name: &'static str) -> (tokio::runtime::Runtime, TestServer, String) {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the fixture server");
+    let server = runtime.block_on(TestServer::plain(static_site(name)));
+    let url = server.url("http", "/");
+    (runtime, server, url)
 }
 
 fn json_headers(server: &Server) -> [(&'static str, String); 2] {
@@ -99,7 +56,7 @@ fn post(server: &Server, path: &str, body: &Value) -> Response {
 
 #[test]
 fn extract_a_brand_and_draw_an_ad_with_it() {
-    let site = serve_site("bakery");
+    let (_runtime, _site, site) = serve_site("bakery");
     let server = Server::start_with(&["--allow-loopback-urls"]);
     assert!(
         server.log_contains("--allow-loopback-urls"),

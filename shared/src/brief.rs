@@ -351,6 +351,10 @@ mod tests {
             ..brand
         };
         let brief = compile(p, Some(&with_logo), &applied(p), &refs);
-        assert!(brief.text.contains("last attached image is the brand's logo"));
+        assert!(
+            brief
+                .text
+                .contains("last attached image is the brand's logo")
+        );
     }
 }
