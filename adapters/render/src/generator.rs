@@ -29,6 +29,7 @@ impl ImageGenerator for TemplateGenerator {
             call_to_action: Some(&brief.call_to_action),
             colours: input.colours,
             references: &references,
+            logo: input.logo.map(view),
         };
         Ok(Generated::Pixels(from_image(cpu_bound(|| {
             render_ad(&layout)

@@ -205,6 +205,7 @@ pub(super) fn fit_stack(copy: &Wording, safe: Rect, text_box: Rect, style: Style
         lines: Vec::new(),
         button: None,
         rule: None,
+        logo: None,
     }
 }
 
@@ -376,6 +377,7 @@ fn position(stack: Stack, safe: Rect, text_box: Rect, style: Style) -> TextLayou
         lines,
         button,
         rule,
+        logo: None,
     }
 }
 
