@@ -88,6 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
             references: &refs,
             logo: None,
+            font: adgen_render::FontFamily::Inter,
         };
         let compose = median(runs[col], || {
             black_box(render_ad(&layout));

@@ -58,6 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             colours: colours.unwrap_or_else(|| palette_from_references(references)),
             references,
             logo: None,
+            font: adgen_render::FontFamily::Inter,
         });
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, encode(&ad, ImageFormat::Png)?)?;

@@ -32,6 +32,7 @@ use image::RgbaImage;
 use crate::codec::RgbaView;
 use crate::draw::Rect;
 use crate::palette::visible_accent;
+use crate::text::{Face, FontFamily};
 use adgen::pixels::Colours;
 use collage::MAX_REFERENCES;
 use copy::{Align, Anchor, MIN_BODY, Style, Wording, content_top, fit_stack, set_button};
@@ -52,6 +53,8 @@ pub struct AdLayout<'a> {
     pub references: &'a [RgbaView<'a>],
     /// The brand's logo (transparent where the logo is not), placed when the canvas has room.
     pub logo: Option<RgbaView<'a>>,
+    /// The embedded family the copy is set in (see [`FontFamily::from_css`]).
+    pub font: FontFamily,
 }
 
 /// What a line of copy is.
@@ -67,6 +70,9 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextLine {
     pub role: Role,
+    /// The font the line is set in: the layout's family, or Inter when the block has a
+    /// character that family lacks.
+    pub face: Face,
     pub text: String,
     pub rect: Rect,
     /// Font size in pixels (ascent-to-descent height).
@@ -270,7 +276,7 @@ fn plan(layout: &AdLayout) -> Plan {
             let button = wording
                 .call_to_action
                 .as_ref()
-                .map(|label| set_button(label, body, safe.width * 0.28));
+                .map(|label| set_button(label, wording.label_face, body, safe.width * 0.28));
             let right = match &button {
                 Some(b) => row_right - b.rect.width - margin,
                 None => row_right,
@@ -357,6 +363,7 @@ mod tests {
                     .into_boxed_slice(),
             ),
             logo: None,
+            font: FontFamily::Inter,
         }
     }
 
@@ -421,19 +428,27 @@ mod tests {
 
     #[test]
     fn text_stays_inside_the_safe_area_and_off_the_images_at_every_ratio() {
-        for resolution in [Resolution::R512, Resolution::R1K] {
+        let runs = [
+            (Resolution::R512, FontFamily::Inter),
+            (Resolution::R1K, FontFamily::Inter),
+            (Resolution::R512, FontFamily::Serif),
+            (Resolution::R512, FontFamily::Display),
+        ];
+        for (resolution, font) in runs {
             for ratio in ratios() {
                 let size = pixel_size(ratio, resolution);
                 for count in [0, 1, 3, 6] {
                     let refs = photos(count);
                     for (headline, body, cta) in extreme_copy() {
-                        let layout = ad(size, &headline, body.as_deref(), cta.as_deref(), &refs);
+                        let mut layout =
+                            ad(size, &headline, body.as_deref(), cta.as_deref(), &refs);
+                        layout.font = font;
                         let Plan {
                             cells, text, frame, ..
                         } = plan(&layout);
                         let canvas = Rect::new(0.0, 0.0, size.0 as f32, size.1 as f32);
                         let context = format!(
-                            "{ratio:?} {resolution:?} {count} refs, headline {:.20}",
+                            "{ratio:?} {resolution:?} {font:?} {count} refs, headline {:.20}",
                             headline
                         );
                         assert!(text.safe.is_within(&canvas), "{context}");
@@ -626,6 +641,44 @@ mod tests {
         );
         layout.logo = Some(image_view(logo_image(120, 60, [10, 200, 90])));
         assert_eq!(render_ad(&layout).as_raw(), render_ad(&layout).as_raw());
+    }
+
+    #[test]
+    fn the_brand_family_sets_the_copy_and_inter_covers_what_it_lacks() {
+        let size = pixel_size(AspectRatio::R1x1, Resolution::R512);
+        let mut layout = ad(
+            size,
+            "Привет, мир",
+            Some("Fresh every day"),
+            Some("Go"),
+            &[],
+        );
+        layout.font = FontFamily::Display;
+        let text = layout_text(&layout);
+        let family_of = |role| {
+            text.lines
+                .iter()
+                .find(|l| l.role == role)
+                .map(|l| (l.face.family, l.face.weight))
+        };
+        use crate::text::Weight;
+        assert_eq!(
+            family_of(Role::Headline),
+            Some((FontFamily::Inter, Weight::Bold))
+        );
+        assert_eq!(
+            family_of(Role::Body),
+            Some((FontFamily::Display, Weight::Regular))
+        );
+        assert_eq!(
+            family_of(Role::CallToAction),
+            Some((FontFamily::Display, Weight::Regular))
+        );
+        // A different family gives different pixels for the same copy.
+        let mut serif = ad(size, "Same words", Some("Same body"), Some("Go"), &[]);
+        let inter = render_ad(&serif);
+        serif.font = FontFamily::Serif;
+        assert_ne!(inter.as_raw(), render_ad(&serif).as_raw());
     }
 
     #[test]
