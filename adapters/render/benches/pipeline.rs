@@ -87,6 +87,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 text: [32, 28, 26],
             },
             references: &refs,
+            logo: None,
+            font: adgen_render::FontFamily::Inter,
         };
         let compose = median(runs[col], || {
             black_box(render_ad(&layout));

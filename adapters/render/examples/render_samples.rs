@@ -57,6 +57,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             call_to_action: Some("Book your trip"),
             colours: colours.unwrap_or_else(|| palette_from_references(references)),
             references,
+            logo: None,
+            font: adgen_render::FontFamily::Inter,
         });
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, encode(&ad, ImageFormat::Png)?)?;

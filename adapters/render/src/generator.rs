@@ -7,6 +7,7 @@ use adgen::service::generate::cpu_bound;
 
 use crate::codec::{RgbaView, from_image, view};
 use crate::template::{AdLayout, render_ad};
+use crate::text::FontFamily;
 
 /// The offline default: lays the ad out with our own renderer, at exactly the output size.
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,6 +30,8 @@ impl ImageGenerator for TemplateGenerator {
             call_to_action: Some(&brief.call_to_action),
             colours: input.colours,
             references: &references,
+            logo: input.logo.map(view),
+            font: FontFamily::for_brand(brief.font_family.as_deref()),
         };
         Ok(Generated::Pixels(from_image(cpu_bound(|| {
             render_ad(&layout)

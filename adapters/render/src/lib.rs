@@ -31,6 +31,7 @@ pub use resize::{contain, cover};
 pub use template::{
     AdLayout, Role, TextLayout, TextLine, layout_text, reference_target, render_ad,
 };
+pub use text::{Face, FontFamily, Weight};
 
 /// Why an image could not be decoded or encoded: the image port's own error.
 pub use adgen::ports::ImageError as RenderError;

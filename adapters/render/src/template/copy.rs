@@ -5,7 +5,7 @@
 
 use super::{AdLayout, Role, TextLayout, TextLine};
 use crate::draw::Rect;
-use crate::text::{self, Face};
+use crate::text::{self, Face, Weight};
 
 /// Smallest body size the fitting will use before it starts cutting copy (pixels of
 /// ascent-to-descent height, about 7 px type).
@@ -38,12 +38,16 @@ pub(super) fn content_top(text: &TextLayout) -> Option<f32> {
         .reduce(f32::min)
 }
 
-/// The copy, split into words once.
+/// The copy, split into words once, and the face each block is set in: the layout's family,
+/// or Inter for a block with a character that family lacks.
 #[derive(Clone)]
 pub(super) struct Wording {
     pub(super) headline: Vec<Vec<String>>,
     pub(super) body: Vec<Vec<String>>,
     pub(super) call_to_action: Option<String>,
+    pub(super) headline_face: Face,
+    pub(super) body_face: Face,
+    pub(super) label_face: Face,
 }
 
 impl Wording {
@@ -52,9 +56,14 @@ impl Wording {
             .call_to_action
             .map(|t| text::normalise(t).concat().join(" "))
             .filter(|t| !t.is_empty());
+        let bold = Face::new(layout.font, Weight::Bold);
+        let regular = Face::new(layout.font, Weight::Regular);
         Wording {
             headline: text::normalise(layout.headline),
             body: layout.body.map(text::normalise).unwrap_or_default(),
+            headline_face: bold.covering(layout.headline),
+            body_face: regular.covering(layout.body.unwrap_or_default()),
+            label_face: regular.covering(call_to_action.as_deref().unwrap_or_default()),
             call_to_action,
         }
     }
@@ -101,6 +110,7 @@ impl Style {
 pub(super) struct Button {
     pub(super) rect: Rect,
     label: String,
+    face: Face,
     size: f32,
     pad_x: f32,
 }
@@ -108,12 +118,13 @@ pub(super) struct Button {
 impl Button {
     pub(super) fn place(self, x: f32, y: f32) -> (Rect, TextLine) {
         let rect = Rect::new(x, y, self.rect.width, self.rect.height);
-        let m = text::metrics(Face::Bold, self.size);
-        let label_width = text::measure(Face::Bold, self.size, &self.label);
+        let m = text::metrics(self.face, self.size);
+        let label_width = text::measure(self.face, self.size, &self.label);
         let line_height = self.size;
         let top = y + (rect.height - line_height) / 2.0;
         let line = TextLine {
             role: Role::CallToAction,
+            face: self.face,
             rect: Rect::new(x + self.pad_x, top, label_width, line_height),
             baseline: top + (line_height - m.ascent - m.descent) / 2.0 + m.ascent,
             size: self.size,
@@ -124,14 +135,15 @@ impl Button {
 }
 
 /// Sizes the call-to-action button for a body size, shortening the label to `max_width`.
-pub(super) fn set_button(label: &str, body: f32, max_width: f32) -> Button {
+pub(super) fn set_button(label: &str, face: Face, body: f32, max_width: f32) -> Button {
     let size = body * 0.92;
     let pad_x = size * 1.1;
-    let label = text::truncate(Face::Bold, size, label, (max_width - 2.0 * pad_x).max(0.0));
-    let width = text::measure(Face::Bold, size, &label) + 2.0 * pad_x;
+    let label = text::truncate(face, size, label, (max_width - 2.0 * pad_x).max(0.0));
+    let width = text::measure(face, size, &label) + 2.0 * pad_x;
     Button {
         rect: Rect::new(0.0, 0.0, width, size * 2.0),
         label,
+        face,
         size,
         pad_x,
     }
@@ -205,6 +217,7 @@ pub(super) fn fit_stack(copy: &Wording, safe: Rect, text_box: Rect, style: Style
         lines: Vec::new(),
         button: None,
         rule: None,
+        logo: None,
     }
 }
 
@@ -255,33 +268,35 @@ fn build_stack(
         rule
     });
     let mut headline_lines = match fit {
-        Fit::Balanced => text::wrap_balanced(Face::Bold, headline, &copy.headline, width),
-        Fit::Greedy | Fit::Cut { .. } => text::wrap(Face::Bold, headline, &copy.headline, width),
+        Fit::Balanced => text::wrap_balanced(copy.headline_face, headline, &copy.headline, width),
+        Fit::Greedy | Fit::Cut { .. } => {
+            text::wrap(copy.headline_face, headline, &copy.headline, width)
+        }
     };
     if headline_lines.len() > max_headline_lines {
         headline_lines.truncate(max_headline_lines);
         if let Some(last) = headline_lines.last_mut() {
-            *last = text::truncate(Face::Bold, headline, &format!("{last}…"), width);
+            *last = text::truncate(copy.headline_face, headline, &format!("{last}…"), width);
         }
     }
     push_lines(
         &mut lines,
         &mut y,
         Role::Headline,
-        Face::Bold,
+        copy.headline_face,
         headline,
         HEADLINE_PITCH,
         headline_lines,
     );
 
     let mut body_lines = match fit {
-        Fit::Balanced => text::wrap_balanced(Face::Regular, body, &copy.body, width),
-        Fit::Greedy | Fit::Cut { .. } => text::wrap(Face::Regular, body, &copy.body, width),
+        Fit::Balanced => text::wrap_balanced(copy.body_face, body, &copy.body, width),
+        Fit::Greedy | Fit::Cut { .. } => text::wrap(copy.body_face, body, &copy.body, width),
     };
     if body_lines.len() > style.max_body_lines {
         body_lines.truncate(style.max_body_lines);
         if let Some(last) = body_lines.last_mut() {
-            *last = text::truncate(Face::Regular, body, &format!("{last}…"), width);
+            *last = text::truncate(copy.body_face, body, &format!("{last}…"), width);
         }
     }
     if !body_lines.is_empty() {
@@ -290,7 +305,7 @@ fn build_stack(
             &mut lines,
             &mut y,
             Role::Body,
-            Face::Regular,
+            copy.body_face,
             body,
             BODY_PITCH,
             body_lines,
@@ -301,7 +316,7 @@ fn build_stack(
         .call_to_action
         .as_ref()
         .filter(|_| with_button)
-        .map(|label| set_button(label, body, width));
+        .map(|label| set_button(label, copy.label_face, body, width));
     let mut button_y = 0.0;
     if let Some(button) = &button {
         y += body * 1.1;
@@ -332,6 +347,7 @@ fn push_lines(
         let width = text::measure(face, size, &text);
         lines.push(TextLine {
             role,
+            face,
             rect: Rect::new(0.0, *y, width, line_height),
             baseline: *y + (line_height - m.ascent - m.descent) / 2.0 + m.ascent,
             size,
@@ -376,6 +392,7 @@ fn position(stack: Stack, safe: Rect, text_box: Rect, style: Style) -> TextLayou
         lines,
         button,
         rule,
+        logo: None,
     }
 }
 

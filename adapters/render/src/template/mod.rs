@@ -7,17 +7,24 @@
 //! - banner (3:1 and wider): images, copy and button in one row;
 //! - typographic (no references, below 3:1): accent discs top right, a large headline below.
 //!
-//! Text and the button stay inside the safe area: margins proportional to the short side and,
-//! on story canvases (9:16), out of the top 13 % and bottom 18 % that the platforms cover with
-//! their own interface.
+//! Text, the button and the logo stay inside the safe area: margins proportional to the short
+//! side and, on story canvases (9:16), out of the top 13 % and bottom 18 % that the platforms
+//! cover with their own interface.
+//!
+//! The brand's logo, when there is one, takes a slot that each layout reserves before it fits
+//! the copy, with clear space around it (see [`logo`]): stacked and side-by-side layouts set it
+//! above the copy, aligned like the copy; the typographic layout in its top-left corner, away
+//! from the accent discs; a banner at the end of its row, after the button. It never sits on a
+//! reference image.
 //!
 //! This module holds the public API and the plan that ties the parts together: [`frame`] is
 //! the geometry of the canvas, [`collage`] places the references, [`copy`] fits the text into
-//! its box, and [`paint`] draws the finished plan.
+//! its box, [`logo`] sizes and draws the logo, and [`paint`] draws the finished plan.
 
 mod collage;
 mod copy;
 mod frame;
+mod logo;
 mod paint;
 
 use image::RgbaImage;
@@ -25,6 +32,7 @@ use image::RgbaImage;
 use crate::codec::RgbaView;
 use crate::draw::Rect;
 use crate::palette::visible_accent;
+use crate::text::{Face, FontFamily};
 use adgen::pixels::Colours;
 use collage::MAX_REFERENCES;
 use copy::{Align, Anchor, MIN_BODY, Style, Wording, content_top, fit_stack, set_button};
@@ -33,7 +41,7 @@ use frame::{Frame, Mode, banner_disc, stacked_image_bottom, typographic_circles}
 pub use collage::reference_target;
 
 /// Everything the template needs for one ad.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AdLayout<'a> {
     pub width: u32,
     pub height: u32,
@@ -43,6 +51,10 @@ pub struct AdLayout<'a> {
     pub colours: Colours,
     /// Up to six are used, in order; the first gets the largest cell.
     pub references: &'a [RgbaView<'a>],
+    /// The brand's logo (transparent where the logo is not), placed when the canvas has room.
+    pub logo: Option<RgbaView<'a>>,
+    /// The embedded family the copy is set in (see [`FontFamily::from_css`]).
+    pub font: FontFamily,
 }
 
 /// What a line of copy is.
@@ -58,6 +70,9 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextLine {
     pub role: Role,
+    /// The font the line is set in: the layout's family, or Inter when the block has a
+    /// character that family lacks.
+    pub face: Face,
     pub text: String,
     pub rect: Rect,
     /// Font size in pixels (ascent-to-descent height).
@@ -76,6 +91,8 @@ pub struct TextLayout {
     pub button: Option<Rect>,
     /// The short accent rule above the headline, when the layout has one.
     pub rule: Option<Rect>,
+    /// Where the logo is drawn (whole pixels), when there is one and it fits.
+    pub logo: Option<Rect>,
 }
 
 /// Where every line of copy, the rule and the button go (exposed so tests and callers can
@@ -87,7 +104,12 @@ pub fn layout_text(layout: &AdLayout) -> TextLayout {
 /// Renders the ad. Same input, same pixels: embedded fonts, a fixed drawing order, no
 /// threads, no clock.
 pub fn render_ad(layout: &AdLayout) -> RgbaImage {
-    let Plan { frame, cells, text } = plan(layout);
+    let Plan {
+        frame,
+        cells,
+        text,
+        mark,
+    } = plan(layout);
     let background = layout.colours.background;
     let accent = visible_accent(layout.colours.accent, background);
     let mut canvas = paint::ground(layout.width, layout.height, background);
@@ -95,6 +117,9 @@ pub fn render_ad(layout: &AdLayout) -> RgbaImage {
     paint::tiles(&mut canvas, layout.references, &cells, frame.radius());
     // Read the ground under the copy after everything behind it is drawn.
     paint::copy(&mut canvas, &text, layout.colours.text, accent);
+    if let (Some(view), Some(mark), Some(rect)) = (&layout.logo, &mark, &text.logo) {
+        logo::paint(&mut canvas, view, mark, rect);
+    }
     canvas
 }
 
@@ -104,55 +129,96 @@ struct Plan {
     /// The collage cells, in reference order, on whole pixels.
     cells: Vec<Rect>,
     text: TextLayout,
+    /// The logo's visible part, when there is a logo with one.
+    mark: Option<logo::Mark>,
 }
 
-/// Chooses each layout's text box and type sizes, fits the copy into it and gives the
-/// collage the room that is left.
+/// The room a logo of `size` takes above the copy: its height and the clear space under it.
+fn slot_height(size: Option<(f32, f32)>) -> f32 {
+    size.map_or(0.0, |(_, h)| h + logo::clear_space(h))
+}
+
+/// `rect` less `by` off its top.
+fn below(rect: Rect, by: f32) -> Rect {
+    let by = by.min(rect.height);
+    Rect::new(rect.x, rect.y + by, rect.width, rect.height - by)
+}
+
+/// Puts a logo of `size` just above the copy (its clear space below it), at `x`. The copy
+/// was fitted into a box whose top was lowered by [`slot_height`], so this stays in the box.
+fn logo_above(text: &mut TextLayout, size: Option<(f32, f32)>, x: f32, fitted_in: Rect) {
+    if let Some((lw, lh)) = size {
+        let copy_top = content_top(text).unwrap_or(fitted_in.y + fitted_in.height / 2.0);
+        let y = (copy_top - logo::clear_space(lh) - lh).max(fitted_in.y - slot_height(size));
+        text.logo = Some(Rect::new(x.ceil(), y.ceil(), lw, lh));
+    }
+}
+
+/// Chooses each layout's text box and type sizes, reserves the logo's slot, fits the copy
+/// into what is left and gives the collage the room that remains.
 fn plan(layout: &AdLayout) -> Plan {
     let count = layout.references.len().min(MAX_REFERENCES);
     let frame = Frame::new(layout.width, layout.height, count);
     let wording = Wording::new(layout);
+    let mark = layout.logo.as_ref().and_then(logo::Mark::find);
     let Frame {
         w, h, s, margin, ..
     } = frame;
     let safe = frame.safe;
     let mut images = frame.images;
+    // A square logo's side in the layouts that set it above the copy.
+    let logo_side = 0.11 * s;
     let text = match frame.mode {
         Mode::Stacked => {
             let (min_bottom, max_bottom) = stacked_image_bottom(w / h, h);
             let body = (s * 0.038).max(10.0);
             let style = Style::new(body, body * 3.1, Align::Centre, Anchor::Bottom, false);
-            // Fit the copy in all the room it may have, then give the images what it left.
             let top = (min_bottom + margin).max(safe.y);
+            let logo_size = mark.as_ref().and_then(|m| {
+                // At most a quarter of the copy's room, so the copy keeps most of it.
+                logo::size(m, logo_side, safe.width * 0.5, (safe.bottom() - top) * 0.2)
+            });
+            let slot = slot_height(logo_size);
+            // Fit the copy in all the room it may have, then give the images what it left.
             let roomy = Rect::new(safe.x, top, safe.width, (safe.bottom() - top).max(0.0));
-            let first = fit_stack(&wording, safe, roomy, style);
-            let copy_top = content_top(&first).unwrap_or(safe.bottom());
+            let first = fit_stack(&wording, safe, below(roomy, slot), style);
+            let copy_top = content_top(&first).unwrap_or(safe.bottom()) - slot;
             let image_bottom = (copy_top - margin).clamp(min_bottom, max_bottom);
             images = images
                 .map(|block| Rect::new(block.x, block.y, block.width, image_bottom - block.y));
             let top = (image_bottom + margin).max(safe.y);
             let text_box = Rect::new(safe.x, top, safe.width, (safe.bottom() - top).max(0.0));
-            fit_stack(
+            let mut text = fit_stack(
                 &wording,
                 safe,
-                text_box,
+                below(text_box, slot),
                 Style {
                     anchor: Anchor::Middle,
                     ..style
                 },
-            )
+            );
+            let x = logo_size.map_or(0.0, |(lw, _)| safe.x + (safe.width - lw) / 2.0);
+            logo_above(&mut text, logo_size, x, below(text_box, slot));
+            text
         }
         Mode::Side => {
             let block = images.unwrap_or(safe);
             let left = block.right() + 1.5 * margin;
             let text_box = Rect::new(left, safe.y, (safe.right() - left).max(0.0), safe.height);
             let body = (s * 0.045).max(10.0);
-            fit_stack(
+            let logo_size = mark.as_ref().and_then(|m| {
+                logo::size(m, logo_side, text_box.width * 0.6, text_box.height * 0.2)
+            });
+            let slot = slot_height(logo_size);
+            let fitted_in = below(text_box, slot);
+            let mut text = fit_stack(
                 &wording,
                 safe,
-                text_box,
+                fitted_in,
                 Style::new(body, body * 2.7, Align::Left, Anchor::Middle, true),
-            )
+            );
+            logo_above(&mut text, logo_size, text_box.x, fitted_in);
+            text
         }
         Mode::Typographic => {
             let (left, top, right) = if w / h >= 1.3 {
@@ -168,6 +234,13 @@ fn plan(layout: &AdLayout) -> Plan {
                     safe.right() - 0.5 * margin,
                 )
             };
+            // The logo in the top-left corner: the copy is anchored to the bottom, the discs
+            // hold the top right.
+            let logo_rect = mark.as_ref().and_then(|m| {
+                let (lw, lh) = logo::size(m, logo_side, (right - left) * 0.45, safe.height * 0.16)?;
+                Some(Rect::new(left.ceil(), safe.y.ceil(), lw, lh))
+            });
+            let top = logo_rect.map_or(top, |r| top.max(r.bottom() + logo::clear_space(r.height)));
             let text_box = Rect::new(
                 left,
                 top,
@@ -175,12 +248,14 @@ fn plan(layout: &AdLayout) -> Plan {
                 (safe.bottom() - top).max(0.0),
             );
             let body = (s * 0.04).max(10.0);
-            fit_stack(
+            let mut text = fit_stack(
                 &wording,
                 safe,
                 text_box,
                 Style::new(body, body * 4.5, Align::Left, Anchor::Bottom, true),
-            )
+            );
+            text.logo = logo_rect;
+            text
         }
         Mode::Banner => {
             let left = match images {
@@ -188,13 +263,23 @@ fn plan(layout: &AdLayout) -> Plan {
                 None => banner_disc(&frame).1 + margin,
             };
             let body = (h * 0.13).max(MIN_BODY);
+            // The logo ends the row, vertically centred, its clear space before it.
+            let logo_rect = mark.as_ref().and_then(|m| {
+                let max_height = safe.height / (1.0 + 2.0 * logo::CLEAR_SPACE);
+                let (lw, lh) = logo::size(m, 0.42 * h, w * 0.16, max_height)?;
+                let y = safe.y + (safe.height - lh) / 2.0;
+                Some(Rect::new((safe.right() - lw).floor(), y.floor(), lw, lh))
+            });
+            let row_right = logo_rect.map_or(safe.right(), |r| {
+                r.x - logo::clear_space(r.height).max(margin)
+            });
             let button = wording
                 .call_to_action
                 .as_ref()
-                .map(|label| set_button(label, body, safe.width * 0.28));
+                .map(|label| set_button(label, wording.label_face, body, safe.width * 0.28));
             let right = match &button {
-                Some(b) => safe.right() - b.rect.width - margin,
-                None => safe.right(),
+                Some(b) => row_right - b.rect.width - margin,
+                None => row_right,
             };
             let text_box = Rect::new(left, safe.y, (right - left).max(0.0), safe.height);
             // Two body lines fit a 4:1 banner; an 8:1 strip has room for one.
@@ -209,8 +294,9 @@ fn plan(layout: &AdLayout) -> Plan {
                 Style::new(body, body * 2.3, Align::Left, Anchor::Middle, false)
                     .body_lines(body_lines),
             );
+            text.logo = logo_rect;
             if let Some(button) = button {
-                let x = safe.right() - button.rect.width;
+                let x = row_right - button.rect.width;
                 let y = safe.y + (safe.height - button.rect.height) / 2.0;
                 let (rect, label) = button.place(x, y);
                 text.button = Some(rect);
@@ -220,7 +306,12 @@ fn plan(layout: &AdLayout) -> Plan {
         }
     };
     let cells = collage::cells(&frame, images, count);
-    Plan { frame, cells, text }
+    Plan {
+        frame,
+        cells,
+        text,
+        mark,
+    }
 }
 
 /// Whole-template tests, and the fixtures the part modules' tests share.
@@ -271,6 +362,8 @@ mod tests {
                     .collect::<Vec<_>>()
                     .into_boxed_slice(),
             ),
+            logo: None,
+            font: FontFamily::Inter,
         }
     }
 
@@ -335,17 +428,27 @@ mod tests {
 
     #[test]
     fn text_stays_inside_the_safe_area_and_off_the_images_at_every_ratio() {
-        for resolution in [Resolution::R512, Resolution::R1K] {
+        let runs = [
+            (Resolution::R512, FontFamily::Inter),
+            (Resolution::R1K, FontFamily::Inter),
+            (Resolution::R512, FontFamily::Serif),
+            (Resolution::R512, FontFamily::Display),
+        ];
+        for (resolution, font) in runs {
             for ratio in ratios() {
                 let size = pixel_size(ratio, resolution);
                 for count in [0, 1, 3, 6] {
                     let refs = photos(count);
                     for (headline, body, cta) in extreme_copy() {
-                        let layout = ad(size, &headline, body.as_deref(), cta.as_deref(), &refs);
-                        let Plan { cells, text, frame } = plan(&layout);
+                        let mut layout =
+                            ad(size, &headline, body.as_deref(), cta.as_deref(), &refs);
+                        layout.font = font;
+                        let Plan {
+                            cells, text, frame, ..
+                        } = plan(&layout);
                         let canvas = Rect::new(0.0, 0.0, size.0 as f32, size.1 as f32);
                         let context = format!(
-                            "{ratio:?} {resolution:?} {count} refs, headline {:.20}",
+                            "{ratio:?} {resolution:?} {font:?} {count} refs, headline {:.20}",
                             headline
                         );
                         assert!(text.safe.is_within(&canvas), "{context}");
@@ -386,19 +489,212 @@ mod tests {
         }
     }
 
+    /// A solid logo of `w`×`h` in `colour`, with a transparent border (trimmed by the
+    /// template) around it.
+    pub(super) fn logo_image(w: u32, h: u32, colour: [u8; 3]) -> &'static RgbaImage {
+        let pad = w.min(h) / 8;
+        Box::leak(Box::new(RgbaImage::from_fn(
+            w + 2 * pad,
+            h + 2 * pad,
+            |x, y| {
+                let inside = x >= pad && x < w + pad && y >= pad && y < h + pad;
+                Rgba([
+                    colour[0],
+                    colour[1],
+                    colour[2],
+                    if inside { 255 } else { 0 },
+                ])
+            },
+        )))
+    }
+
+    fn grown(r: &Rect, by: f32) -> Rect {
+        Rect::new(r.x - by, r.y - by, r.width + 2.0 * by, r.height + 2.0 * by)
+    }
+
+    #[test]
+    fn the_logo_keeps_its_clear_space_inside_the_safe_area_at_every_ratio() {
+        let shapes = [(200, 200), (600, 100), (100, 400)];
+        let long = "Discover our biggest autumn collection yet with hand-picked pieces for \
+                    every room, delivered free"
+            .repeat(2);
+        for resolution in [Resolution::R512, Resolution::R1K] {
+            for ratio in ratios() {
+                let size = pixel_size(ratio, resolution);
+                let canvas = Rect::new(0.0, 0.0, size.0 as f32, size.1 as f32);
+                for count in [0, 1, 3] {
+                    let refs = photos(count);
+                    for (lw, lh) in shapes {
+                        for headline in ["Fresh roast, delivered", long.as_str()] {
+                            let mut layout = ad(
+                                size,
+                                headline,
+                                Some("Beans from small farms, at your door in two days."),
+                                Some("Order now"),
+                                &refs,
+                            );
+                            layout.logo = Some(image_view(logo_image(lw, lh, [255, 0, 255])));
+                            let Plan { cells, text, .. } = plan(&layout);
+                            let context = format!(
+                                "{ratio:?} {resolution:?} {count} refs, logo {lw}x{lh}, {:.12}",
+                                headline
+                            );
+                            let logo = text.logo.unwrap_or_else(|| panic!("{context}: no logo"));
+                            assert!(logo.is_within(&canvas), "{context}: {logo:?}");
+                            assert!(logo.is_within(&text.safe), "{context}: {logo:?} unsafe");
+                            let s = canvas.width.min(canvas.height);
+                            assert!(
+                                logo.height >= 0.03 * s && logo.width <= 0.5 * canvas.width,
+                                "{context}: {logo:?} badly sized"
+                            );
+                            // Clear space: a quarter of its height (less a pixel of rounding).
+                            let clear = grown(&logo, 0.25 * logo.height - 1.0);
+                            let mut boxes: Vec<Rect> = text.lines.iter().map(|l| l.rect).collect();
+                            boxes.extend(text.button);
+                            boxes.extend(text.rule);
+                            for b in &boxes {
+                                assert!(!overlaps(&clear, b), "{context}: logo {logo:?} on {b:?}");
+                            }
+                            for cell in &cells {
+                                assert!(
+                                    !overlaps(&logo, cell),
+                                    "{context}: logo on image {cell:?}"
+                                );
+                            }
+                            if headline.len() < 30 {
+                                assert!(
+                                    text.lines.iter().any(|l| l.role == Role::Headline),
+                                    "{context}: headline dropped for the logo"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_logo_is_drawn_where_it_was_placed() {
+        for ratio in ratios() {
+            let size = pixel_size(ratio, Resolution::R512);
+            for count in [0, 1, 3] {
+                let refs = photos(count);
+                let mut layout = ad(size, "Logo check", Some("Body"), Some("Go"), &refs);
+                layout.logo = Some(image_view(logo_image(300, 120, [255, 0, 255])));
+                let rect = layout_text(&layout).logo.expect("placed");
+                let img = render_ad(&layout);
+                let centre = img.get_pixel(
+                    (rect.x + rect.width / 2.0) as u32,
+                    (rect.y + rect.height / 2.0) as u32,
+                );
+                assert_eq!(centre.0, [255, 0, 255, 255], "{ratio:?} {count}: {rect:?}");
+                let magenta = img.pixels().filter(|p| p.0 == [255, 0, 255, 255]).count();
+                let area = (rect.width * rect.height) as usize;
+                assert!(magenta * 10 >= area * 8, "{ratio:?}: {magenta} of {area}");
+                // Nothing magenta outside the logo's box.
+                for (x, y, p) in img.enumerate_pixels() {
+                    if p.0 == [255, 0, 255, 255] {
+                        let (x, y) = (x as f32, y as f32);
+                        assert!(
+                            x >= rect.x - 1.0
+                                && x <= rect.right() + 1.0
+                                && y >= rect.y - 1.0
+                                && y <= rect.bottom() + 1.0,
+                            "{ratio:?}: stray logo pixel at {x},{y}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_logo_in_the_ground_colour_gets_a_plate_and_stays_visible() {
+        let size = pixel_size(AspectRatio::R1x1, Resolution::R512);
+        let mut layout = ad(size, "Dark on dark", None, None, &[]);
+        layout.colours = Colours {
+            background: [20, 24, 40],
+            accent: [240, 180, 0],
+            text: [255, 255, 255],
+        };
+        layout.logo = Some(image_view(logo_image(200, 100, [20, 24, 40])));
+        let rect = layout_text(&layout).logo.expect("placed");
+        let img = render_ad(&layout);
+        // Just outside the mark, on the plate: clearly lighter than the background.
+        let p = img.get_pixel(rect.x as u32 - 2, (rect.y + rect.height / 2.0) as u32);
+        assert!(
+            crate::draw::contrast([p[0], p[1], p[2]], [20, 24, 40]) > 3.0,
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn logos_render_deterministically() {
+        let refs = photos(2);
+        let mut layout = ad(
+            pixel_size(AspectRatio::R16x9, Resolution::R512),
+            "Same logo, same pixels",
+            None,
+            Some("Go"),
+            &refs,
+        );
+        layout.logo = Some(image_view(logo_image(120, 60, [10, 200, 90])));
+        assert_eq!(render_ad(&layout).as_raw(), render_ad(&layout).as_raw());
+    }
+
+    #[test]
+    fn the_brand_family_sets_the_copy_and_inter_covers_what_it_lacks() {
+        let size = pixel_size(AspectRatio::R1x1, Resolution::R512);
+        let mut layout = ad(
+            size,
+            "Привет, мир",
+            Some("Fresh every day"),
+            Some("Go"),
+            &[],
+        );
+        layout.font = FontFamily::Display;
+        let text = layout_text(&layout);
+        let family_of = |role| {
+            text.lines
+                .iter()
+                .find(|l| l.role == role)
+                .map(|l| (l.face.family, l.face.weight))
+        };
+        use crate::text::Weight;
+        assert_eq!(
+            family_of(Role::Headline),
+            Some((FontFamily::Inter, Weight::Bold))
+        );
+        assert_eq!(
+            family_of(Role::Body),
+            Some((FontFamily::Display, Weight::Regular))
+        );
+        assert_eq!(
+            family_of(Role::CallToAction),
+            Some((FontFamily::Display, Weight::Regular))
+        );
+        // A different family gives different pixels for the same copy.
+        let mut serif = ad(size, "Same words", Some("Same body"), Some("Go"), &[]);
+        let inter = render_ad(&serif);
+        serif.font = FontFamily::Serif;
+        assert_ne!(inter.as_raw(), render_ad(&serif).as_raw());
+    }
+
     #[test]
     fn tiny_and_freak_canvases_render_without_panicking() {
         let refs = photos(4);
         for size in [(1, 1), (16, 16), (3000, 16), (16, 3000), (40, 40)] {
             for (headline, body, cta) in extreme_copy() {
                 for count in [0, 4] {
-                    let layout = ad(
+                    let mut layout = ad(
                         size,
                         &headline,
                         body.as_deref(),
                         cta.as_deref(),
                         &refs[..count],
                     );
+                    layout.logo = Some(image_view(logo_image(90, 30, [0, 0, 0])));
                     assert_eq!(render_ad(&layout).dimensions(), size);
                     let text = layout_text(&layout);
                     let canvas = Rect::new(0.0, 0.0, size.0 as f32, size.1 as f32);

@@ -13,7 +13,7 @@ use crate::draw::{
 };
 use crate::palette::gradient_end;
 use crate::resize::cover;
-use crate::text::{self, Face};
+use crate::text;
 
 /// A fresh canvas: the background colour fading to its gradient end.
 pub(super) fn ground(width: u32, height: u32, background: Rgb) -> RgbaImage {
@@ -92,14 +92,14 @@ pub(super) fn copy(
         fill_rounded_rect(canvas, button, button.height * 0.22, accent);
     }
     for line in &text_layout.lines {
-        let (face, colour) = match line.role {
-            Role::Headline => (Face::Bold, headline_colour),
-            Role::Body => (Face::Regular, body_colour),
-            Role::CallToAction => (Face::Bold, label_colour),
+        let colour = match line.role {
+            Role::Headline => headline_colour,
+            Role::Body => body_colour,
+            Role::CallToAction => label_colour,
         };
         text::draw_line(
             canvas,
-            face,
+            line.face,
             line.size,
             (line.rect.x, line.baseline),
             &line.text,
