@@ -19,6 +19,7 @@ on_every_backend!(
     extraction_is_deterministic_and_updates_the_same_brand,
     hostile_sites_end_promptly_with_precise_failures,
     extraction_requests_are_validated_and_scoped,
+    two_brands_shape_the_same_prompt_two_ways,
 );
 
 /// The hostile site: its static files plus the behaviours its README asks for.
@@ -287,4 +288,154 @@ async fn extraction_requests_are_validated_and_scoped(b: Backend) {
         ))
         .await
         .assert_error(404, "not_found_error", "brand_not_found");
+}
+
+/// Submits a generation with `brand_id`, runs the worker and returns the stored image.
+async fn render_with(b: &Backend, c: &Client, brand_id: &str) -> image::RgbaImage {
+    let job_id = c
+        .app
+        .submit(
+            &c.key,
+            &json!({"prompt": "\"Fresh from the oven\" weekend offer", "brand_id": brand_id,
+                    "output": {"resolution": "512", "aspect_ratio": "4:5"}}),
+        )
+        .await;
+    b.drain_messages().await;
+    let worker = b.worker(c.clock.clone(), Arc::new(TemplateGenerator));
+    worker
+        .process(
+            JobMessage {
+                job_id,
+                org_id: c.org,
+            },
+            1,
+        )
+        .await;
+    let job = b.jobs.get(job_id).await.expect("get").expect("job");
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.payload);
+    let key = job.result_key().expect("result key");
+    let blob = b.blobs.get(&key).await.expect("get").expect("stored ad");
+    // `ADGEN_SAVE_ADS=<folder>` keeps each rendered ad to look at.
+    if let Ok(folder) = std::env::var("ADGEN_SAVE_ADS") {
+        let name = format!("{folder}/{}.png", brand_id);
+        std::fs::write(&name, &blob.bytes).expect("saving the ad");
+    }
+    image::load_from_memory(&blob.bytes)
+        .expect("png")
+        .to_rgba8()
+}
+
+/// The most common colour, counted on a 4-bit-per-channel grid.
+fn dominant(image: &image::RgbaImage) -> [u8; 3] {
+    let mut counts = std::collections::BTreeMap::<[u8; 3], usize>::new();
+    for p in image.pixels() {
+        *counts.entry([p[0] >> 4, p[1] >> 4, p[2] >> 4]).or_default() += 1;
+    }
+    let (cell, _) = counts
+        .into_iter()
+        .max_by_key(|(cell, n)| (*n, *cell))
+        .expect("pixels");
+    cell.map(|c| c * 16 + 8)
+}
+
+fn hex(text: &str) -> [u8; 3] {
+    let byte = |i: usize| u8::from_str_radix(&text[i..i + 2], 16).expect("hex");
+    [byte(1), byte(3), byte(5)]
+}
+
+fn distance(a: [u8; 3], b: [u8; 3]) -> u32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (i32::from(*x) - i32::from(y)).unsigned_abs())
+        .sum()
+}
+
+fn count_near(image: &image::RgbaImage, colour: [u8; 3], tolerance: u32) -> usize {
+    image
+        .pixels()
+        .filter(|p| distance([p[0], p[1], p[2]], colour) <= tolerance)
+        .count()
+}
+
+async fn two_brands_shape_the_same_prompt_two_ways(b: Backend) {
+    let c = client(&b).await;
+    let mut brands = Vec::new();
+    // Two hosts, two brands: a brand is one per organisation and domain (the port is no part
+    // of it), so the second site is reached as `localhost`.
+    for (site, host) in [("bakery", "127.0.0.1"), ("fashion", "localhost")] {
+        let server = TestServer::plain(static_site(site)).await;
+        let url = server.url("http", "/").replace("127.0.0.1", host);
+        let job = extract(&b, &c, &url).await;
+        assert_eq!(job["status"], "completed", "{job}");
+        brands.push(job["brand"].clone());
+    }
+    let mut ads = Vec::new();
+    for brand in &brands {
+        ads.push(render_with(&b, &c, brand["id"].as_str().expect("id")).await);
+    }
+    let background = |brand: &Value| {
+        hex(brand["brand_dna"]["primary_background_hex"]
+            .as_str()
+            .expect("background"))
+    };
+    for (i, (brand, ad)) in brands.iter().zip(&ads).enumerate() {
+        // The ground is a soft gradient of the brand's background: its dominant colour is
+        // near that background, and nearer to it than to the other brand's.
+        let found = dominant(ad);
+        let (own, other) = (background(brand), background(&brands[1 - i]));
+        assert!(
+            distance(found, own) <= 72 && distance(found, own) < distance(found, other),
+            "{}: the ad's dominant colour {found:?} does not follow the brand's background {own:?}",
+            brand["name"]
+        );
+        let accent = hex(brand["brand_dna"]["primary_accent_hex"]
+            .as_str()
+            .expect("accent"));
+        assert!(
+            count_near(ad, accent, 24) > 500,
+            "{}: the brand's accent {accent:?} is not in the ad",
+            brand["name"]
+        );
+    }
+    assert_ne!(dominant(&ads[0]), dominant(&ads[1]));
+
+    // A logo in a colour neither the brand nor the template uses: its pixels are in the ad.
+    let magenta = image::RgbaImage::from_fn(240, 80, |x, y| {
+        let inside = (20..220).contains(&x) && (10..70).contains(&y);
+        image::Rgba(if inside {
+            [255, 0, 255, 255]
+        } else {
+            [0, 0, 0, 0]
+        })
+    });
+    let mut png = Vec::new();
+    magenta
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    let created = c
+        .post(
+            "/api/v1/brands",
+            None,
+            &json!({"name": "Magenta Co", "logo": adgen_tests::b64(&png),
+                    "brand_dna": {"primary_background_hex": "#F4F1EA", "primary_accent_hex": "#1D3557"}})
+            .to_string(),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let ad = render_with(&b, &c, created.json["data"]["id"].as_str().expect("id")).await;
+    assert!(
+        count_near(&ad, [255, 0, 255], 60) > 200,
+        "the logo's pixels are missing from the ad"
+    );
+    let without = c
+        .post(
+            "/api/v1/brands",
+            None,
+            &json!({"name": "No Logo Co",
+                    "brand_dna": {"primary_background_hex": "#F4F1EA", "primary_accent_hex": "#1D3557"}})
+            .to_string(),
+        )
+        .await;
+    let plain = render_with(&b, &c, without.json["data"]["id"].as_str().expect("id")).await;
+    assert_eq!(count_near(&plain, [255, 0, 255], 60), 0);
 }

@@ -110,7 +110,7 @@ impl ExtractRequest {
             Some(Value::String(text)) => match check_url(text.trim(), allow_loopback) {
                 Ok(url) => Some(url),
                 Err((code, message)) => {
-                    issues.push(Issue::new("url", code, format!("url {message}")));
+                    issues.push(Issue::new("url", code, format!("url: {message}")));
                     None
                 }
             },

@@ -285,7 +285,8 @@ fn logo_refusal(e: ImageError) -> BrandError {
             "dimensions_too_large",
             "logo exceeds the decoding limits (12000 px a side, 40 megapixels)".to_owned(),
         ),
-        ImageError::Refused(reason) => ("svg_refused", format!("logo SVG refused: {reason}")),
+        // The codec's reason already says what was refused and why.
+        ImageError::Refused(reason) => ("svg_refused", reason),
         ImageError::Encode(cause) => {
             tracing::error!(%cause, "logo could not be re-encoded");
             (
