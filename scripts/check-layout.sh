@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The dependency rules of the layout (README "Layout"), checked on the resolved graph:
 # - the domain crate `adgen` depends on no I/O crate (SDK, database, HTTP client/server, codec, font);
-# - the submit and jobs functions link no HTTP client, image codec, font or SQLite.
+# - the submit and jobs functions link no HTTP client, image codec, font or SQLite;
+# - the brands function (which prepares logos) links no HTTP client or SQLite: it never fetches.
 # Exits non-zero naming every crate that breaks a rule.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,12 +19,13 @@ refuse() {
   fi
 }
 
-io='aws-config|aws-sdk-[a-z0-9]+|aws-smithy-[a-z-]+|rusqlite|libsqlite3-sys|reqwest|hyper|hyper-util|rustls|lambda_http|lambda_runtime|image|png|zune-jpeg|ab_glyph|fast_image_resize'
+io='aws-config|aws-sdk-[a-z0-9]+|aws-smithy-[a-z-]+|rusqlite|libsqlite3-sys|reqwest|hyper|hyper-util|rustls|lambda_http|lambda_runtime|image|png|zune-jpeg|ab_glyph|fast_image_resize|resvg|usvg|tiny-skia'
 refuse adgen "$io" --depth 1
-heavy='reqwest|rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph_rasterizer|ttf-parser|owned_ttf_parser|fast_image_resize'
+heavy='reqwest|rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph_rasterizer|ttf-parser|owned_ttf_parser|fast_image_resize|resvg|usvg|tiny-skia'
 refuse adgen-submit "$heavy"
 refuse adgen-jobs "$heavy"
+refuse adgen-brands 'reqwest|rusqlite|libsqlite3-sys'
 if ((status == 0)); then
-  echo "layout: domain free of I/O crates; submit and jobs free of HTTP clients, codecs, fonts and SQLite"
+  echo "layout: domain free of I/O crates; submit and jobs free of HTTP clients, codecs, fonts and SQLite; brands free of HTTP clients and SQLite"
 fi
 exit "$status"
