@@ -34,6 +34,8 @@ async fn run(app: &adgen_tests::App, name: &str) -> Out {
     let request = adgen_lambda::to_domain(event(name));
     let response = if name.starts_with("jobs") {
         adgen::http::handle_jobs(&app.api.jobs, request).await
+    } else if name.starts_with("brands") {
+        adgen::http::handle_brands(&app.api.brands, request).await
     } else {
         adgen::http::handle_submit(&app.api.submit, request).await
     };
@@ -126,4 +128,16 @@ async fn events_through_the_handlers(b: Backend) {
     assert_eq!(found.status, 200, "{}", found.body);
     assert_eq!(found.json["data"]["id"], EVENTS_JOB);
     assert_eq!(found.json["data"]["client_reference_id"], "camp-42");
+
+    // The brands function's routes: a brand with an SVG logo, the listing, an extraction.
+    let created = run(&app, "brands-create.json").await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json["data"]["logo"]["source_format"], "svg");
+    assert_eq!(created.json["data"]["domain"], "acme.example");
+    let listed = run(&app, "brands-list.json").await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(listed.json["data"]["total_count"], 1);
+    let extraction = run(&app, "brands-extract.json").await;
+    assert_eq!(extraction.status, 202, "{}", extraction.body);
+    assert_eq!(extraction.json["object"], "job");
 }
