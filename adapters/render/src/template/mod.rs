@@ -31,7 +31,8 @@ use image::RgbaImage;
 
 use crate::codec::RgbaView;
 use crate::draw::Rect;
-use crate::palette::visible_accent;
+use crate::draw::mix;
+use crate::palette::{gradient_end, visible_accent};
 use crate::text::{Face, FontFamily};
 use adgen::pixels::Colours;
 use collage::MAX_REFERENCES;
@@ -109,6 +110,7 @@ pub fn render_ad(layout: &AdLayout) -> RgbaImage {
         cells,
         text,
         mark,
+        plate,
     } = plan(layout);
     let background = layout.colours.background;
     let accent = visible_accent(layout.colours.accent, background);
@@ -118,7 +120,7 @@ pub fn render_ad(layout: &AdLayout) -> RgbaImage {
     // Read the ground under the copy after everything behind it is drawn.
     paint::copy(&mut canvas, &text, layout.colours.text, accent);
     if let (Some(view), Some(mark), Some(rect)) = (&layout.logo, &mark, &text.logo) {
-        logo::paint(&mut canvas, view, mark, rect);
+        logo::paint(&mut canvas, view, mark, rect, plate.as_ref());
     }
     canvas
 }
@@ -131,11 +133,14 @@ struct Plan {
     text: TextLayout,
     /// The logo's visible part, when there is a logo with one.
     mark: Option<logo::Mark>,
+    /// The backing plate's room, when the logo's colours would vanish into the ground (the
+    /// logo is then inset in its slot, `text.logo`, and the plate takes the slot).
+    plate: Option<Rect>,
 }
 
-/// The room a logo of `size` takes above the copy: its height and the clear space under it.
+/// The room a logo of `size` takes above the copy: its height and the gap under it.
 fn slot_height(size: Option<(f32, f32)>) -> f32 {
-    size.map_or(0.0, |(_, h)| h + logo::clear_space(h))
+    size.map_or(0.0, |(_, h)| h + logo::copy_gap(h))
 }
 
 /// `rect` less `by` off its top.
@@ -144,12 +149,12 @@ fn below(rect: Rect, by: f32) -> Rect {
     Rect::new(rect.x, rect.y + by, rect.width, rect.height - by)
 }
 
-/// Puts a logo of `size` just above the copy (its clear space below it), at `x`. The copy
+/// Puts a logo of `size` just above the copy (its gap below it), at `x`. The copy
 /// was fitted into a box whose top was lowered by [`slot_height`], so this stays in the box.
 fn logo_above(text: &mut TextLayout, size: Option<(f32, f32)>, x: f32, fitted_in: Rect) {
     if let Some((lw, lh)) = size {
         let copy_top = content_top(text).unwrap_or(fitted_in.y + fitted_in.height / 2.0);
-        let y = (copy_top - logo::clear_space(lh) - lh).max(fitted_in.y - slot_height(size));
+        let y = (copy_top - logo::copy_gap(lh) - lh).max(fitted_in.y - slot_height(size));
         text.logo = Some(Rect::new(x.ceil(), y.ceil(), lw, lh));
     }
 }
@@ -167,7 +172,7 @@ fn plan(layout: &AdLayout) -> Plan {
     let safe = frame.safe;
     let mut images = frame.images;
     // A square logo's side in the layouts that set it above the copy.
-    let logo_side = 0.11 * s;
+    let logo_side = 0.12 * s;
     let text = match frame.mode {
         Mode::Stacked => {
             let (min_bottom, max_bottom) = stacked_image_bottom(w / h, h);
@@ -179,6 +184,9 @@ fn plan(layout: &AdLayout) -> Plan {
                 logo::size(m, logo_side, safe.width * 0.5, (safe.bottom() - top) * 0.2)
             });
             let slot = slot_height(logo_size);
+            // The logo's room comes mostly out of the images, so the copy keeps its size.
+            let min_bottom = (min_bottom - slot).max(0.36 * h).min(min_bottom);
+            let top = (min_bottom + margin).max(safe.y);
             // Fit the copy in all the room it may have, then give the images what it left.
             let roomy = Rect::new(safe.x, top, safe.width, (safe.bottom() - top).max(0.0));
             let first = fit_stack(&wording, safe, below(roomy, slot), style);
@@ -240,7 +248,7 @@ fn plan(layout: &AdLayout) -> Plan {
                 let (lw, lh) = logo::size(m, logo_side, (right - left) * 0.45, safe.height * 0.16)?;
                 Some(Rect::new(left.ceil(), safe.y.ceil(), lw, lh))
             });
-            let top = logo_rect.map_or(top, |r| top.max(r.bottom() + logo::clear_space(r.height)));
+            let top = logo_rect.map_or(top, |r| top.max(r.bottom() + logo::copy_gap(r.height)));
             let text_box = Rect::new(
                 left,
                 top,
@@ -305,12 +313,32 @@ fn plan(layout: &AdLayout) -> Plan {
             text
         }
     };
+    let mut text = text;
+    let mut plate = None;
+    if let (Some(view), Some(m), Some(slot)) = (&layout.logo, &mark, text.logo) {
+        // The ground there, before anything is drawn: the brand gradient at the slot's middle
+        // (no layout puts the logo on an image).
+        let background = layout.colours.background;
+        let t = (slot.y + slot.height / 2.0) / (h - 1.0).max(1.0);
+        let ground = mix(background, gradient_end(background), t.clamp(0.0, 1.0));
+        if logo::needs_plate(view, m, ground) {
+            let align = match frame.mode {
+                Mode::Stacked => 0.5,
+                Mode::Side | Mode::Typographic => 0.0,
+                Mode::Banner => 1.0,
+            };
+            let (inset, backing) = logo::inset_for_plate(slot, align);
+            text.logo = Some(inset);
+            plate = Some(backing);
+        }
+    }
     let cells = collage::cells(&frame, images, count);
     Plan {
         frame,
         cells,
         text,
         mark,
+        plate,
     }
 }
 
