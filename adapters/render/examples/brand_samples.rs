@@ -130,6 +130,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("16x9", AspectRatio::R16x9, 3),
         ("4x5", AspectRatio::R4x5, 1),
         ("8x1", AspectRatio::R8x1, 1),
+        // The other shapes, for a spot check of the logo's place.
+        ("1x8", AspectRatio::R1x8, 1),
+        ("1x4", AspectRatio::R1x4, 0),
+        ("4x1", AspectRatio::R4x1, 0),
+        ("21x9", AspectRatio::R21x9, 2),
+        ("2x3", AspectRatio::R2x3, 0),
+        ("3x2", AspectRatio::R3x2, 0),
     ];
     for (ratio_name, ratio, count) in ratios {
         let (width, height) = pixel_size(ratio, Resolution::R1K);

@@ -159,6 +159,31 @@ fn logo_above(text: &mut TextLayout, size: Option<(f32, f32)>, x: f32, fitted_in
     }
 }
 
+/// The leftmost x of the discs where they meet a line, the rule or the button of `text`;
+/// `None` when nothing touches them. Each disc is `((cx, cy), r)`.
+fn disc_clearance(text: &TextLayout, circles: &[((f32, f32), f32)]) -> Option<f32> {
+    let boxes = text
+        .lines
+        .iter()
+        .map(|l| l.rect)
+        .chain(text.rule)
+        .chain(text.button);
+    let mut clearance: Option<f32> = None;
+    for b in boxes {
+        for &((cx, cy), r) in circles {
+            // The disc's nearest point to the box, and its widest reach within the box's rows.
+            let dx = (b.x.max(cx.min(b.right()))) - cx;
+            let dy = (b.y.max(cy.min(b.bottom()))) - cy;
+            if dx.hypot(dy) >= r {
+                continue;
+            }
+            let reach = cx - (r * r - dy * dy).max(0.0).sqrt();
+            clearance = Some(clearance.map_or(reach, |c| c.min(reach)));
+        }
+    }
+    clearance
+}
+
 /// Chooses each layout's text box and type sizes, reserves the logo's slot, fits the copy
 /// into what is left and gives the collage the room that remains.
 fn plan(layout: &AdLayout) -> Plan {
@@ -249,19 +274,32 @@ fn plan(layout: &AdLayout) -> Plan {
                 Some(Rect::new(left.ceil(), safe.y.ceil(), lw, lh))
             });
             let top = logo_rect.map_or(top, |r| top.max(r.bottom() + logo::copy_gap(r.height)));
-            let text_box = Rect::new(
-                left,
-                top,
-                (right - left).max(0.0),
-                (safe.bottom() - top).max(0.0),
-            );
             let body = (s * 0.04).max(10.0);
-            let mut text = fit_stack(
-                &wording,
-                safe,
-                text_box,
-                Style::new(body, body * 4.5, Align::Left, Anchor::Bottom, true),
-            );
+            let style = Style::new(body, body * 4.5, Align::Left, Anchor::Bottom, true);
+            let fit = |right: f32| {
+                let text_box = Rect::new(
+                    left,
+                    top,
+                    (right - left).max(0.0),
+                    (safe.bottom() - top).max(0.0),
+                );
+                fit_stack(&wording, safe, text_box, style)
+            };
+            let mut text = fit(right);
+            // On wide canvases the discs reach into the copy's column: a line that would run
+            // onto one narrows the column to clear it (a few refits at most).
+            if w / h >= 1.3 {
+                let circles = typographic_circles(&frame);
+                let mut right = right;
+                for _ in 0..4 {
+                    let Some(clear) = disc_clearance(&text, &circles) else {
+                        break;
+                    };
+                    let narrowest = left + 0.5 * (right - left);
+                    right = (clear - 0.5 * margin).max(narrowest);
+                    text = fit(right);
+                }
+            }
             text.logo = logo_rect;
             text
         }
@@ -707,6 +745,29 @@ mod tests {
         let inter = render_ad(&serif);
         serif.font = FontFamily::Serif;
         assert_ne!(inter.as_raw(), render_ad(&serif).as_raw());
+    }
+
+    #[test]
+    fn wide_typographic_copy_keeps_off_the_accent_discs() {
+        for ratio in ratios() {
+            let size = pixel_size(ratio, Resolution::R1K);
+            for font in FontFamily::ALL {
+                let mut layout = ad(
+                    size,
+                    "Golden hour, every hour: autumn trips from €149",
+                    Some("Pack light. We take care of trains, stays and the views."),
+                    Some("Book your trip"),
+                    &[],
+                );
+                layout.font = font;
+                layout.logo = Some(image_view(logo_image(300, 100, [0, 0, 0])));
+                let Plan { frame, text, .. } = plan(&layout);
+                if frame.mode == Mode::Typographic && frame.w / frame.h >= 1.3 {
+                    let circles = typographic_circles(&frame);
+                    assert_eq!(disc_clearance(&text, &circles), None, "{ratio:?} {font:?}");
+                }
+            }
+        }
     }
 
     #[test]
