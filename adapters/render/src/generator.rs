@@ -1,4 +1,6 @@
-//! The offline template renderer behind the worker's `ImageGenerator` seam.
+//! The offline template renderer behind the worker's `ImageGenerator` seam: the brief's copy,
+//! the colours, the references, the brand's logo and its font family (mapped onto an embedded
+//! family) become one [`AdLayout`].
 
 use async_trait::async_trait;
 

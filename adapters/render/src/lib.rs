@@ -8,6 +8,10 @@
 //! and the canvas); the domain's `Pixels` wraps the same buffer, converted without copying.
 //! The JPEG path decodes and shrinks in RGB and widens to RGBA only at the reduced size, which
 //! is where the memory goes.
+//!
+//! Brands: logos (PNG, JPEG, WebP, or SVG scanned and rasterised with `resvg`, see `logo`) are
+//! prepared once into bounded PNGs and placed by the template with clear space; the brand's
+//! font family is mapped onto one of three embedded families ([`FontFamily::from_css`]).
 
 mod codec;
 mod decode;

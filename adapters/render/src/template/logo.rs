@@ -15,7 +15,7 @@
 //! ground (most of its pixels below 1.5:1 contrast, e.g. a dark mark on a dark brand colour)
 //! gets a subtle rounded plate in a tone that sets it off.
 
-use image::RgbaImage;
+use image::{GenericImageView, Rgba, RgbaImage};
 
 use crate::codec::RgbaView;
 use crate::draw::{
@@ -83,42 +83,88 @@ pub(super) fn clear_space(height: f32) -> f32 {
     (CLEAR_SPACE * height).ceil()
 }
 
-/// Draws the logo into `rect` (whole pixels), with a backing plate when it would be lost on
-/// the ground under it.
-pub(super) fn paint(canvas: &mut RgbaImage, logo: &RgbaView<'_>, mark: &Mark, rect: &Rect) {
+/// The gap between a logo and the copy under it: twice the clear space, so a plate (which
+/// takes part of the clear space) still leaves the logo apart from the copy.
+pub(super) fn copy_gap(height: f32) -> f32 {
+    (2.0 * CLEAR_SPACE * height).ceil()
+}
+
+/// The share of a plated logo's slot height the plate shows around the logo.
+const PLATE_PAD: f32 = 0.14;
+
+/// Whether the logo's visible part would be lost on `ground` (so the plan makes room for a
+/// plate inside the logo's slot).
+pub(super) fn needs_plate(logo: &RgbaView<'_>, mark: &Mark, ground: Rgb) -> bool {
+    let region = (mark.x, mark.y, mark.width, mark.height);
+    plate_tone(logo, region, ground).is_some()
+}
+
+/// A plated logo's slot split into the plate and the logo inside it: the logo shrinks, keeping
+/// its shape, until it and an even border of plate fit the slot's height; the plate sits in
+/// the slot as the layout aligns its copy (`align`: 0 left, 0.5 centre, 1 right).
+pub(super) fn inset_for_plate(slot: Rect, align: f32) -> (Rect, Rect) {
+    let pad = (PLATE_PAD * slot.height).round().max(1.0);
+    let height = (slot.height - 2.0 * pad).max(1.0);
+    let width = (slot.width * height / slot.height.max(1.0))
+        .round()
+        .max(1.0);
+    let plate_width = width + 2.0 * pad;
+    let x = (slot.x + (slot.width - plate_width) * align).round();
+    let plate = Rect::new(x, slot.y, plate_width, slot.height);
+    let logo = Rect::new(x + pad, slot.y + pad, width, height);
+    (logo, plate)
+}
+
+/// Draws the logo into `rect` (whole pixels). `plate` is the backing the plan made room for;
+/// it is drawn when the ground under it really would swallow the logo, and a logo the plan
+/// did not expect to need one (an accent shape under it) gets a plate around it.
+pub(super) fn paint(
+    canvas: &mut RgbaImage,
+    logo: &RgbaView<'_>,
+    mark: &Mark,
+    rect: &Rect,
+    plate: Option<&Rect>,
+) {
     let crop = RgbaImage::from_fn(mark.width, mark.height, |x, y| {
         *logo.get_pixel(mark.x + x, mark.y + y)
     });
     let art = contain(&crop, rect.width as u32, rect.height as u32);
-    let ground = mean_colour(canvas, rect);
-    if let Some(plate) = plate_tone(&art, ground) {
-        let pad = (CLEAR_SPACE * rect.height * 0.55).max(2.0);
-        let backing = Rect::new(
+    let (aw, ah) = art.dimensions();
+    let backing = plate.copied().unwrap_or_else(|| {
+        let pad = (PLATE_PAD * rect.height).round().max(2.0);
+        Rect::new(
             rect.x - pad,
             rect.y - pad,
             rect.width + 2.0 * pad,
             rect.height + 2.0 * pad,
-        );
-        fill_rounded_rect(canvas, &backing, pad * 1.2, plate);
+        )
+    });
+    let ground = mean_colour(canvas, &backing);
+    if let Some(tone) = plate_tone(&art, (0, 0, aw, ah), ground) {
+        let radius = (rect.y - backing.y).max(2.0) * 1.2;
+        fill_rounded_rect(canvas, &backing, radius, tone);
     }
     // `contain` may come out a pixel short of the box: centre what it made.
-    let (aw, ah) = art.dimensions();
     let x = rect.x + ((rect.width - aw as f32) / 2.0).floor();
     let y = rect.y + ((rect.height - ah as f32) / 2.0).floor();
     draw_tile(canvas, &art, x as i64, y as i64, 0.0);
 }
 
-/// A plate colour when most of the logo's visible pixels would be lost on `ground`: the
-/// ground pushed most of the way to white or ink, whichever sets the logo off better.
-fn plate_tone(art: &RgbaImage, ground: Rgb) -> Option<Rgb> {
-    let (w, h) = art.dimensions();
+/// A plate colour when most of the visible pixels of `region` of `img` would be lost on
+/// `ground`: the ground pushed towards white or ink (whichever sets the logo off better) just
+/// far enough.
+fn plate_tone<I: GenericImageView<Pixel = Rgba<u8>>>(
+    img: &I,
+    (x0, y0, w, h): (u32, u32, u32, u32),
+    ground: Rgb,
+) -> Option<Rgb> {
     let step_x = (w / 64).max(1) as usize;
     let step_y = (h / 64).max(1) as usize;
     let (mut lost, mut seen) = (0u32, 0u32);
     let mut sum = [0u64; 3];
-    for y in (0..h).step_by(step_y) {
-        for x in (0..w).step_by(step_x) {
-            let p = art.get_pixel(x, y);
+    for y in (y0..y0 + h).step_by(step_y) {
+        for x in (x0..x0 + w).step_by(step_x) {
+            let p = img.get_pixel(x, y);
             if p[3] < 128 {
                 continue;
             }
@@ -134,19 +180,23 @@ fn plate_tone(art: &RgbaImage, ground: Rgb) -> Option<Rgb> {
         return None;
     }
     let logo = sum.map(|s| (s / u64::from(seen)) as u8);
-    let (light, dark) = (mix(ground, WHITE, 0.85), mix(ground, INK, 0.85));
-    Some(if contrast(light, logo) >= contrast(dark, logo) {
-        light
+    let towards = if contrast(WHITE, logo) >= contrast(INK, logo) {
+        WHITE
     } else {
-        dark
-    })
+        INK
+    };
+    // As little of the way as sets the logo off (4.5:1), so the plate keeps the brand's tone.
+    [0.85, 0.93, 1.0]
+        .iter()
+        .map(|t| mix(ground, towards, *t))
+        .find(|plate| contrast(*plate, logo) >= 4.5)
+        .or(Some(towards))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::codec::image_view;
-    use image::Rgba;
 
     #[test]
     fn the_mark_is_the_visible_part() {
@@ -184,9 +234,10 @@ mod tests {
     #[test]
     fn a_logo_lost_on_its_ground_gets_a_plate() {
         let dark = RgbaImage::from_pixel(20, 10, Rgba([20, 20, 30, 255]));
-        assert!(plate_tone(&dark, [25, 25, 35]).is_some());
-        assert!(plate_tone(&dark, [240, 240, 240]).is_none());
-        let plate = plate_tone(&dark, [25, 25, 35]).expect("plate");
+        let all = (0, 0, 20, 10);
+        assert!(plate_tone(&dark, all, [25, 25, 35]).is_some());
+        assert!(plate_tone(&dark, all, [240, 240, 240]).is_none());
+        let plate = plate_tone(&dark, all, [25, 25, 35]).expect("plate");
         assert!(contrast(plate, [20, 20, 30]) > 3.0, "{plate:?}");
     }
 }

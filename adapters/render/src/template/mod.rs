@@ -31,7 +31,8 @@ use image::RgbaImage;
 
 use crate::codec::RgbaView;
 use crate::draw::Rect;
-use crate::palette::visible_accent;
+use crate::draw::mix;
+use crate::palette::{gradient_end, visible_accent};
 use crate::text::{Face, FontFamily};
 use adgen::pixels::Colours;
 use collage::MAX_REFERENCES;
@@ -109,6 +110,7 @@ pub fn render_ad(layout: &AdLayout) -> RgbaImage {
         cells,
         text,
         mark,
+        plate,
     } = plan(layout);
     let background = layout.colours.background;
     let accent = visible_accent(layout.colours.accent, background);
@@ -118,7 +120,7 @@ pub fn render_ad(layout: &AdLayout) -> RgbaImage {
     // Read the ground under the copy after everything behind it is drawn.
     paint::copy(&mut canvas, &text, layout.colours.text, accent);
     if let (Some(view), Some(mark), Some(rect)) = (&layout.logo, &mark, &text.logo) {
-        logo::paint(&mut canvas, view, mark, rect);
+        logo::paint(&mut canvas, view, mark, rect, plate.as_ref());
     }
     canvas
 }
@@ -131,11 +133,14 @@ struct Plan {
     text: TextLayout,
     /// The logo's visible part, when there is a logo with one.
     mark: Option<logo::Mark>,
+    /// The backing plate's room, when the logo's colours would vanish into the ground (the
+    /// logo is then inset in its slot, `text.logo`, and the plate takes the slot).
+    plate: Option<Rect>,
 }
 
-/// The room a logo of `size` takes above the copy: its height and the clear space under it.
+/// The room a logo of `size` takes above the copy: its height and the gap under it.
 fn slot_height(size: Option<(f32, f32)>) -> f32 {
-    size.map_or(0.0, |(_, h)| h + logo::clear_space(h))
+    size.map_or(0.0, |(_, h)| h + logo::copy_gap(h))
 }
 
 /// `rect` less `by` off its top.
@@ -144,14 +149,39 @@ fn below(rect: Rect, by: f32) -> Rect {
     Rect::new(rect.x, rect.y + by, rect.width, rect.height - by)
 }
 
-/// Puts a logo of `size` just above the copy (its clear space below it), at `x`. The copy
+/// Puts a logo of `size` just above the copy (its gap below it), at `x`. The copy
 /// was fitted into a box whose top was lowered by [`slot_height`], so this stays in the box.
 fn logo_above(text: &mut TextLayout, size: Option<(f32, f32)>, x: f32, fitted_in: Rect) {
     if let Some((lw, lh)) = size {
         let copy_top = content_top(text).unwrap_or(fitted_in.y + fitted_in.height / 2.0);
-        let y = (copy_top - logo::clear_space(lh) - lh).max(fitted_in.y - slot_height(size));
+        let y = (copy_top - logo::copy_gap(lh) - lh).max(fitted_in.y - slot_height(size));
         text.logo = Some(Rect::new(x.ceil(), y.ceil(), lw, lh));
     }
+}
+
+/// The leftmost x of the discs where they meet a line, the rule or the button of `text`;
+/// `None` when nothing touches them. Each disc is `((cx, cy), r)`.
+fn disc_clearance(text: &TextLayout, circles: &[((f32, f32), f32)]) -> Option<f32> {
+    let boxes = text
+        .lines
+        .iter()
+        .map(|l| l.rect)
+        .chain(text.rule)
+        .chain(text.button);
+    let mut clearance: Option<f32> = None;
+    for b in boxes {
+        for &((cx, cy), r) in circles {
+            // The disc's nearest point to the box, and its widest reach within the box's rows.
+            let dx = (b.x.max(cx.min(b.right()))) - cx;
+            let dy = (b.y.max(cy.min(b.bottom()))) - cy;
+            if dx.hypot(dy) >= r {
+                continue;
+            }
+            let reach = cx - (r * r - dy * dy).max(0.0).sqrt();
+            clearance = Some(clearance.map_or(reach, |c| c.min(reach)));
+        }
+    }
+    clearance
 }
 
 /// Chooses each layout's text box and type sizes, reserves the logo's slot, fits the copy
@@ -167,7 +197,7 @@ fn plan(layout: &AdLayout) -> Plan {
     let safe = frame.safe;
     let mut images = frame.images;
     // A square logo's side in the layouts that set it above the copy.
-    let logo_side = 0.11 * s;
+    let logo_side = 0.12 * s;
     let text = match frame.mode {
         Mode::Stacked => {
             let (min_bottom, max_bottom) = stacked_image_bottom(w / h, h);
@@ -179,6 +209,9 @@ fn plan(layout: &AdLayout) -> Plan {
                 logo::size(m, logo_side, safe.width * 0.5, (safe.bottom() - top) * 0.2)
             });
             let slot = slot_height(logo_size);
+            // The logo's room comes mostly out of the images, so the copy keeps its size.
+            let min_bottom = (min_bottom - slot).max(0.36 * h).min(min_bottom);
+            let top = (min_bottom + margin).max(safe.y);
             // Fit the copy in all the room it may have, then give the images what it left.
             let roomy = Rect::new(safe.x, top, safe.width, (safe.bottom() - top).max(0.0));
             let first = fit_stack(&wording, safe, below(roomy, slot), style);
@@ -240,20 +273,33 @@ fn plan(layout: &AdLayout) -> Plan {
                 let (lw, lh) = logo::size(m, logo_side, (right - left) * 0.45, safe.height * 0.16)?;
                 Some(Rect::new(left.ceil(), safe.y.ceil(), lw, lh))
             });
-            let top = logo_rect.map_or(top, |r| top.max(r.bottom() + logo::clear_space(r.height)));
-            let text_box = Rect::new(
-                left,
-                top,
-                (right - left).max(0.0),
-                (safe.bottom() - top).max(0.0),
-            );
+            let top = logo_rect.map_or(top, |r| top.max(r.bottom() + logo::copy_gap(r.height)));
             let body = (s * 0.04).max(10.0);
-            let mut text = fit_stack(
-                &wording,
-                safe,
-                text_box,
-                Style::new(body, body * 4.5, Align::Left, Anchor::Bottom, true),
-            );
+            let style = Style::new(body, body * 4.5, Align::Left, Anchor::Bottom, true);
+            let fit = |right: f32| {
+                let text_box = Rect::new(
+                    left,
+                    top,
+                    (right - left).max(0.0),
+                    (safe.bottom() - top).max(0.0),
+                );
+                fit_stack(&wording, safe, text_box, style)
+            };
+            let mut text = fit(right);
+            // On wide canvases the discs reach into the copy's column: a line that would run
+            // onto one narrows the column to clear it (a few refits at most).
+            if w / h >= 1.3 {
+                let circles = typographic_circles(&frame);
+                let mut right = right;
+                for _ in 0..4 {
+                    let Some(clear) = disc_clearance(&text, &circles) else {
+                        break;
+                    };
+                    let narrowest = left + 0.5 * (right - left);
+                    right = (clear - 0.5 * margin).max(narrowest);
+                    text = fit(right);
+                }
+            }
             text.logo = logo_rect;
             text
         }
@@ -305,12 +351,32 @@ fn plan(layout: &AdLayout) -> Plan {
             text
         }
     };
+    let mut text = text;
+    let mut plate = None;
+    if let (Some(view), Some(m), Some(slot)) = (&layout.logo, &mark, text.logo) {
+        // The ground there, before anything is drawn: the brand gradient at the slot's middle
+        // (no layout puts the logo on an image).
+        let background = layout.colours.background;
+        let t = (slot.y + slot.height / 2.0) / (h - 1.0).max(1.0);
+        let ground = mix(background, gradient_end(background), t.clamp(0.0, 1.0));
+        if logo::needs_plate(view, m, ground) {
+            let align = match frame.mode {
+                Mode::Stacked => 0.5,
+                Mode::Side | Mode::Typographic => 0.0,
+                Mode::Banner => 1.0,
+            };
+            let (inset, backing) = logo::inset_for_plate(slot, align);
+            text.logo = Some(inset);
+            plate = Some(backing);
+        }
+    }
     let cells = collage::cells(&frame, images, count);
     Plan {
         frame,
         cells,
         text,
         mark,
+        plate,
     }
 }
 
@@ -679,6 +745,29 @@ mod tests {
         let inter = render_ad(&serif);
         serif.font = FontFamily::Serif;
         assert_ne!(inter.as_raw(), render_ad(&serif).as_raw());
+    }
+
+    #[test]
+    fn wide_typographic_copy_keeps_off_the_accent_discs() {
+        for ratio in ratios() {
+            let size = pixel_size(ratio, Resolution::R1K);
+            for font in FontFamily::ALL {
+                let mut layout = ad(
+                    size,
+                    "Golden hour, every hour: autumn trips from €149",
+                    Some("Pack light. We take care of trains, stays and the views."),
+                    Some("Book your trip"),
+                    &[],
+                );
+                layout.font = font;
+                layout.logo = Some(image_view(logo_image(300, 100, [0, 0, 0])));
+                let Plan { frame, text, .. } = plan(&layout);
+                if frame.mode == Mode::Typographic && frame.w / frame.h >= 1.3 {
+                    let circles = typographic_circles(&frame);
+                    assert_eq!(disc_clearance(&text, &circles), None, "{ratio:?} {font:?}");
+                }
+            }
+        }
     }
 
     #[test]
