@@ -4,11 +4,7 @@
 //! read back over the API. Hostile sites must end the job promptly with a precise failure or
 //! a partial brand, never a hang or a panic.
 
-use std::sync::Arc;
-
 use adgen::jobs::{FailureCode, JobStatus};
-use adgen::ports::JobMessage;
-use adgen_render::TemplateGenerator;
 use adgen_testkit::sites::{SITES, site_dir, static_site};
 use adgen_testkit::tls_server::{Reply, Request, TestServer};
 use adgen_tests::{Backend, Client, client, on_every_backend};
@@ -64,18 +60,7 @@ async fn extract(b: &Backend, c: &Client, url: &str) -> Value {
         accepted.header("location"),
         Some(format!("/api/v1/jobs/{job_id}").as_str())
     );
-    let messages = b.drain_messages().await;
-    assert_eq!(messages.len(), 1);
-    let worker = b.worker(c.clock.clone(), Arc::new(TemplateGenerator));
-    worker
-        .process(
-            JobMessage {
-                job_id,
-                org_id: c.org,
-            },
-            1,
-        )
-        .await;
+    b.work_on(c.clock.clone(), job_id, c.org).await;
     let read = c
         .get(&format!("/api/v1/jobs/{job_id}?expand=brand,diagnostics"))
         .await;
@@ -300,17 +285,7 @@ async fn render_with(b: &Backend, c: &Client, brand_id: &str) -> image::RgbaImag
                     "output": {"resolution": "512", "aspect_ratio": "4:5"}}),
         )
         .await;
-    b.drain_messages().await;
-    let worker = b.worker(c.clock.clone(), Arc::new(TemplateGenerator));
-    worker
-        .process(
-            JobMessage {
-                job_id,
-                org_id: c.org,
-            },
-            1,
-        )
-        .await;
+    b.work_on(c.clock.clone(), job_id, c.org).await;
     let job = b.jobs.get(job_id).await.expect("get").expect("job");
     assert_eq!(job.status, JobStatus::Completed, "{:?}", job.payload);
     let key = job.result_key().expect("result key");

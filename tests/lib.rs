@@ -265,6 +265,15 @@ impl Backend {
         }
     }
 
+    /// Empties the queue and has a template-rendering worker process `job_id` once (as the
+    /// first delivery of its message): what a queued job needs to finish in a test.
+    pub async fn work_on(&self, clock: Arc<dyn Clock>, job_id: Uuid, org_id: Uuid) {
+        self.drain_messages().await;
+        self.worker(clock, Arc::new(adgen_render::TemplateGenerator))
+            .process(JobMessage { job_id, org_id }, 1)
+            .await;
+    }
+
     /// A worker over this backend with `generator`, no reachable URLs and the default limits.
     pub fn worker(&self, clock: Arc<dyn Clock>, generator: Arc<dyn ImageGenerator>) -> Worker {
         self.worker_with(

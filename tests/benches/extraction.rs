@@ -32,6 +32,7 @@ async fn main() {
         let server = TestServer::plain(static_site(site)).await;
         let url = server.url("http", "/");
         let c = client(&backend).await;
+        // Built once, as a warm worker is: the timing is the job's own.
         let worker = backend.worker(c.clock.clone(), Arc::new(TemplateGenerator));
         let mut job_times = Vec::new();
         let mut fields = String::new();

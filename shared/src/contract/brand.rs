@@ -10,7 +10,7 @@
 use serde_json::{Map, Value};
 
 use super::Issue;
-use super::brand_dna::{DNA_KEYS, MAX_IDENTITY_BYTES, validate_dna};
+use super::brand_dna::{DnaRules, parse_dna};
 use super::generation::{BodyError, bounded_text, json_error_text, present, reject_unknown};
 use super::reference::{MAX_IMAGE_BYTES, check_raster, check_url, decode_base64};
 
@@ -68,7 +68,7 @@ impl BrandRequest {
         };
         let domain = present(&fields, "domain").and_then(|v| domain(v, &mut issues));
         let brand_dna = present(&fields, "brand_dna")
-            .and_then(|v| stored_dna(v, &mut issues))
+            .and_then(|v| parse_dna(v, "brand_dna", DnaRules::Stored, &mut issues))
             .unwrap_or_default();
         let logo = present(&fields, "logo").and_then(|v| logo(v, &mut issues));
         match name {
@@ -224,48 +224,6 @@ fn domain(value: &Value, issues: &mut Vec<Issue>) -> Option<String> {
         ));
         None
     }
-}
-
-/// A stored brand's DNA: the keys of spec §7 only, each validated.
-fn stored_dna(value: &Value, issues: &mut Vec<Issue>) -> Option<Map<String, Value>> {
-    const PARAM: &str = "brand_dna";
-    let Some(dna) = value.as_object() else {
-        issues.push(Issue::new(
-            PARAM,
-            "invalid_type",
-            "brand_dna must be a JSON object of brand DNA keys",
-        ));
-        return None;
-    };
-    let before = issues.len();
-    for key in dna.keys().filter(|k| !DNA_KEYS.contains(&k.as_str())) {
-        issues.push(Issue::new(
-            format!("{PARAM}.{key}"),
-            "unknown_field",
-            format!(
-                "unknown brand_dna key `{key}`; allowed keys: {}",
-                DNA_KEYS.join(", ")
-            ),
-        ));
-    }
-    let size = serde_json::to_vec(dna)
-        .map(|v| v.len())
-        .unwrap_or(usize::MAX);
-    if size > MAX_IDENTITY_BYTES {
-        issues.push(Issue::new(
-            PARAM,
-            "too_large",
-            format!("brand_dna must serialize to at most {MAX_IDENTITY_BYTES} bytes (got {size})"),
-        ));
-    }
-    validate_dna(dna, PARAM, issues);
-    // Nulls mean "absent": they are not stored.
-    (issues.len() == before).then(|| {
-        dna.iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    })
 }
 
 /// Whether `bytes` are SVG markup: optional BOM and whitespace, then an XML declaration,

@@ -36,6 +36,68 @@ pub fn is_hex_colour(text: &str) -> bool {
     text.len() == 7 && text.starts_with('#') && text[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// How a DNA document is read: the inline `brand_identity_json` of a generation (spec §3)
+/// tolerates extra scalar keys and keeps nulls; a stored brand's `brand_dna` (spec §7) takes
+/// only [`DNA_KEYS`] and drops nulls (absent and null mean the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnaRules {
+    Inline,
+    Stored,
+}
+
+/// Reads `value` as a DNA object at `param`: an object, at most [`MAX_IDENTITY_BYTES`]
+/// serialized, every key valid under `rules`. None (with issues added) when it is not.
+pub fn parse_dna(
+    value: &Value,
+    param: &str,
+    rules: DnaRules,
+    issues: &mut Vec<Issue>,
+) -> Option<Map<String, Value>> {
+    let Some(dna) = value.as_object() else {
+        issues.push(Issue::new(
+            param,
+            "invalid_type",
+            format!("{param} must be a JSON object of brand DNA keys"),
+        ));
+        return None;
+    };
+    let before = issues.len();
+    if rules == DnaRules::Stored {
+        for key in dna.keys().filter(|k| !DNA_KEYS.contains(&k.as_str())) {
+            issues.push(Issue::new(
+                format!("{param}.{key}"),
+                "unknown_field",
+                format!(
+                    "unknown {param} key `{key}`; allowed keys: {}",
+                    DNA_KEYS.join(", ")
+                ),
+            ));
+        }
+    }
+    let size = serde_json::to_vec(dna)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
+    if size > MAX_IDENTITY_BYTES {
+        issues.push(Issue::new(
+            param,
+            "too_large",
+            format!("{param} must serialize to at most {MAX_IDENTITY_BYTES} bytes (got {size})"),
+        ));
+    }
+    validate_dna(dna, param, issues);
+    if issues.len() != before {
+        return None;
+    }
+    Some(match rules {
+        DnaRules::Inline => dna.clone(),
+        DnaRules::Stored => dna
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    })
+}
+
 /// Validates a brand DNA object, adding an issue per problem under `param` (`brand_identity_json`).
 /// Known keys are checked when present and not null; other keys must hold scalars.
 pub fn validate_dna(dna: &Map<String, Value>, param: &str, issues: &mut Vec<Issue>) {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::Issue;
-use super::brand_dna::{MAX_IDENTITY_BYTES, validate_dna};
+use super::brand_dna::{DnaRules, parse_dna};
 use super::output::{AspectRatio, ImageFormat, OutputRequest, Resolution, ThinkingIntensity};
 use super::reference::{ReferenceImage, parse_reference};
 use crate::digest::sha256_hex;
@@ -273,28 +273,7 @@ fn references(value: &Value, allow_loopback: bool, issues: &mut Vec<Issue>) -> V
 }
 
 fn brand_identity(value: &Value, issues: &mut Vec<Issue>) -> Option<Map<String, Value>> {
-    const PARAM: &str = "brand_identity_json";
-    let Some(dna) = value.as_object() else {
-        issues.push(Issue::new(
-            PARAM,
-            "invalid_type",
-            "brand_identity_json must be a JSON object of brand DNA keys",
-        ));
-        return None;
-    };
-    let before = issues.len();
-    let size = serde_json::to_vec(dna)
-        .map(|v| v.len())
-        .unwrap_or(usize::MAX);
-    if size > MAX_IDENTITY_BYTES {
-        issues.push(Issue::new(
-            PARAM,
-            "too_large",
-            format!("brand_identity_json must serialize to at most {MAX_IDENTITY_BYTES} bytes (got {size})"),
-        ));
-    }
-    validate_dna(dna, PARAM, issues);
-    (issues.len() == before).then(|| dna.clone())
+    parse_dna(value, "brand_identity_json", DnaRules::Inline, issues)
 }
 
 fn output(value: &Value, issues: &mut Vec<Issue>) -> OutputRequest {
@@ -549,7 +528,7 @@ mod tests {
             one(json!({"prompt": "p", "brand_identity_json": "x"})),
             ("brand_identity_json".into(), "invalid_type")
         );
-        let big = "x".repeat(MAX_IDENTITY_BYTES);
+        let big = "x".repeat(super::super::brand_dna::MAX_IDENTITY_BYTES);
         assert_eq!(
             one(json!({"prompt": "p", "brand_identity_json": {"notes": big}})),
             ("brand_identity_json".into(), "too_large")
