@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 use super::Issue;
 use super::brand_dna::{DnaRules, parse_dna};
 use super::generation::{BodyError, bounded_text, json_error_text, present, reject_unknown};
-use super::reference::{MAX_IMAGE_BYTES, check_raster, check_url, decode_base64};
+use super::reference::{
+    DataUrl, MAX_IMAGE_BYTES, check_raster, check_url, decode_base64, not_base64, split_data_url,
+};
 
 pub const BRANDS_PATH: &str = "/api/v1/brands";
 pub const BRANDS_PREFIX: &str = "/api/v1/brands/";
@@ -270,20 +272,13 @@ pub fn parse_logo(text: &str) -> Result<LogoInput, (&'static str, String)> {
         .get(..5)
         .is_some_and(|h| h.eq_ignore_ascii_case("data:"))
     {
-        let rest = &text[5..];
-        let Some((meta, payload)) = rest.split_once(',') else {
-            return Err((
-                "invalid_data_url",
-                "data URLs must look like data:image/png;base64,<data>".into(),
-            ));
-        };
-        let mut parts = meta.split(';');
-        let mime = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        if !parts.any(|p| p.trim().eq_ignore_ascii_case("base64")) {
-            return Err((
-                "invalid_data_url",
-                "data URLs must be base64-encoded (;base64,)".into(),
-            ));
+        let DataUrl {
+            mime,
+            base64,
+            payload,
+        } = split_data_url(&text[5..])?;
+        if !base64 {
+            return Err(not_base64());
         }
         return match mime.as_str() {
             "image/svg+xml" => svg(decode_base64(payload, MAX_SVG_BYTES)?),

@@ -153,7 +153,14 @@ pub fn check_url(text: &str, allow_loopback: bool) -> Result<String, Refusal> {
     Ok(url.into())
 }
 
-fn parse_data_url(rest: &str) -> Result<InlineImage, Refusal> {
+/// A data URL's parts (after `data:`): its media type, whether it says `;base64`, its payload.
+pub(super) struct DataUrl<'a> {
+    pub mime: String,
+    pub base64: bool,
+    pub payload: &'a str,
+}
+
+pub(super) fn split_data_url(rest: &str) -> Result<DataUrl<'_>, Refusal> {
     let Some((meta, payload)) = rest.split_once(',') else {
         return Err((
             "invalid_data_url",
@@ -162,18 +169,35 @@ fn parse_data_url(rest: &str) -> Result<InlineImage, Refusal> {
     };
     let mut parts = meta.split(';');
     let mime = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-    let is_base64 = parts.any(|p| p.trim().eq_ignore_ascii_case("base64"));
+    let base64 = parts.any(|p| p.trim().eq_ignore_ascii_case("base64"));
+    Ok(DataUrl {
+        mime,
+        base64,
+        payload,
+    })
+}
+
+pub(super) fn not_base64() -> Refusal {
+    (
+        "invalid_data_url",
+        "data URLs must be base64-encoded (;base64,)".into(),
+    )
+}
+
+fn parse_data_url(rest: &str) -> Result<InlineImage, Refusal> {
+    let DataUrl {
+        mime,
+        base64,
+        payload,
+    } = split_data_url(rest)?;
     if !DATA_URL_TYPES.contains(&mime.as_str()) {
         return Err((
             "unsupported_format",
             format!("data URLs must declare image/png, image/jpeg or image/webp, not {mime:?}"),
         ));
     }
-    if !is_base64 {
-        return Err((
-            "invalid_data_url",
-            "data URLs must be base64-encoded (;base64,)".into(),
-        ));
+    if !base64 {
+        return Err(not_base64());
     }
     decode_inline(payload)
 }
