@@ -750,6 +750,8 @@ mod tests {
             <rect class="a" width="50" height="50" style="stroke: url(#g)"/><use href="#p" x="60"/>"##,
         );
         assert!(raster(&doc).is_ok());
+        // Hand-written files often leave out the namespace; usvg reads them all the same.
+        assert!(raster("<svg viewBox='0 0 10 10'><rect width='10' height='10'/></svg>").is_ok());
     }
 
     #[test]

@@ -7,13 +7,16 @@
 //! layout. The transparent margin many logo files carry is trimmed first, so the drawn mark,
 //! not its file, gets the size and the clear space.
 //!
-//! Clear space: a quarter of the logo's height on every side, kept free of copy, the rule and
-//! the button. Each layout reserves this slot before it fits its copy (see `plan`), so the
-//! copy shrinks to make room instead of running under the logo.
+//! Clear space: at least a quarter of the logo's height on every side, kept free of copy, the
+//! rule and the button (the copy under a logo starts half its height below it). Each layout
+//! reserves this slot before it fits its copy (see `plan`), so the copy shrinks, or the images
+//! give way, instead of the copy running under the logo.
 //!
 //! Drawing: alpha-blended over whatever is behind it. A logo that would vanish into its
 //! ground (most of its pixels below 1.5:1 contrast, e.g. a dark mark on a dark brand colour)
-//! gets a subtle rounded plate in a tone that sets it off.
+//! gets a rounded plate, the ground pushed towards white or ink just far enough for 4.5:1.
+//! The plan predicts this from the brand gradient, so the plate takes the logo's slot (the
+//! logo shrinks inside it) rather than spilling into the clear space.
 
 use image::{GenericImageView, Rgba, RgbaImage};
 
