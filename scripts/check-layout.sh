@@ -19,9 +19,9 @@ refuse() {
   fi
 }
 
-io='aws-config|aws-sdk-[a-z0-9]+|aws-smithy-[a-z-]+|rusqlite|libsqlite3-sys|reqwest|hyper|hyper-util|rustls|lambda_http|lambda_runtime|image|png|zune-jpeg|ab_glyph|fast_image_resize|resvg|usvg|tiny-skia'
+io='aws-config|aws-sdk-[a-z0-9]+|aws-smithy-[a-z-]+|rusqlite|libsqlite3-sys|reqwest|hyper|hyper-util|rustls|lambda_http|lambda_runtime|image|png|zune-jpeg|ab_glyph|fast_image_resize|resvg|usvg|tiny-skia|roxmltree'
 refuse adgen "$io" --depth 1
-heavy='reqwest|rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph_rasterizer|ttf-parser|owned_ttf_parser|fast_image_resize|resvg|usvg|tiny-skia'
+heavy='reqwest|rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph_rasterizer|ttf-parser|owned_ttf_parser|fast_image_resize|resvg|usvg|tiny-skia|roxmltree'
 refuse adgen-submit "$heavy"
 refuse adgen-jobs "$heavy"
 refuse adgen-brands 'reqwest|rusqlite|libsqlite3-sys'
