@@ -201,9 +201,21 @@ async fn hostile_sites_end_promptly_with_precise_failures(b: Backend) {
     let job = extract(&b, &c, &server.url("http", "/")).await;
     assert_eq!(job["status"], "completed", "{job}");
     let fetches = job["payload"]["diagnostics"]["fetches"].to_string();
+    eprintln!("hostile: brand {} fetches {fetches}", job["brand"]);
     assert!(fetches.contains("redirect"), "{fetches}");
     assert!(fetches.contains("served as image/png"), "{fetches}");
-    assert!(!fetches.contains("169.254.169.254: 0"), "{fetches}");
+    // Private and link-local addresses stay refused even with loopback allowed (spec §8).
+    let log = job["payload"]["diagnostics"]["fetches"]
+        .as_array()
+        .expect("fetch log");
+    for private in ["169.254.169.254", "10.0.0.5"] {
+        let line = log
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|l| l.contains(private))
+            .unwrap_or_else(|| panic!("{private} not even tried: {fetches}"));
+        assert!(!line.ends_with("bytes"), "{line}");
+    }
     assert_eq!(
         job["brand"]["logo"],
         Value::Null,

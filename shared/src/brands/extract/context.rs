@@ -15,6 +15,9 @@ pub(super) const HOME: u16 = 32;
 pub(super) const SKIP: u16 = 64;
 pub(super) const TEMPLATE: u16 = 128;
 pub(super) const SVG: u16 = 256;
+/// Inside `<noscript>`: its images are read (lazy-loaded logos live there), its copy is not
+/// (it is the site talking about JavaScript, not about itself).
+pub(super) const NOSCRIPT: u16 = 512;
 
 pub(super) const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
@@ -142,6 +145,7 @@ pub(super) fn own_flags(tag: &Tag) -> u16 {
         "header" | "nav" => f |= HEADER,
         "footer" => f |= FOOTER,
         "template" => f |= TEMPLATE,
+        "noscript" => f |= NOSCRIPT,
         "svg" => f |= SVG,
         _ => {}
     }

@@ -224,10 +224,13 @@ impl Walker<'_> {
                     flags & HERO != 0
                         && self.page.headings.iter().filter(|h| h.level == 2).count() < 2
                 };
-                if level == 1 && self.tags_since_h1.is_none() && flags & (HEADER | FOOTER) == 0 {
+                if level == 1
+                    && self.tags_since_h1.is_none()
+                    && flags & (HEADER | FOOTER | NOSCRIPT) == 0
+                {
                     self.tags_since_h1 = Some(0);
                 }
-                if wanted && flags & (FOOTER | SKIP) == 0 && self.captures.len() < 4 {
+                if wanted && flags & (FOOTER | SKIP | NOSCRIPT) == 0 && self.captures.len() < 4 {
                     self.captures.push(Capture {
                         depth: self.stack.len() + 1,
                         text: String::new(),
@@ -252,7 +255,7 @@ impl Walker<'_> {
                 let near_h1 = self.tags_since_h1.is_some_and(|n| n <= 80);
                 let hero = flags & HERO != 0 || (near_h1 && flags & HEADER == 0);
                 if emphasis > 0
-                    && flags & (FOOTER | SKIP) == 0
+                    && flags & (FOOTER | SKIP | NOSCRIPT) == 0
                     && (hero || flags & HEADER != 0)
                     && self.page.ctas.len() < 32
                     && self.captures.len() < 4

@@ -125,6 +125,17 @@ fn lazy_images_and_noscript() {
 }
 
 #[test]
+fn noscript_copy_is_not_the_sites_copy() {
+    let p = page(
+        r#"<noscript><h1>Tidepool needs JavaScript</h1><a class="btn btn-primary" href="/">Enable it</a></noscript>
+        <main><h1>Swim with the tide</h1></main>"#,
+    );
+    let headings: Vec<&str> = p.headings.iter().map(|h| h.text.as_str()).collect();
+    assert_eq!(headings, ["Swim with the tide"]);
+    assert!(p.ctas.is_empty());
+}
+
+#[test]
 fn inline_svg_captured_with_counts() {
     let p = page(
         r#"<header><a href="/"><svg viewBox="0 0 10 10" aria-label="Acme logo"><title>Acme</title><g><path d="M0"/><path d="M1"/></g><circle r="1"/></svg></a>
