@@ -4,7 +4,13 @@
 //! read back over the API. Hostile sites must end the job promptly with a precise failure or
 //! a partial brand, never a hang or a panic.
 
+use std::sync::Arc;
+
 use adgen::jobs::{FailureCode, JobStatus};
+use adgen::ports::{Claim, Clock};
+use adgen::service::generate::Disposition;
+use adgen::service::sweep::{SweepSettings, Sweeper};
+use adgen_render::TemplateGenerator;
 use adgen_testkit::sites::{SITES, site_dir, static_site};
 use adgen_testkit::tls_server::{Reply, Request, TestServer};
 use adgen_tests::{Backend, Client, client, on_every_backend};
@@ -16,6 +22,7 @@ on_every_backend!(
     hostile_sites_end_promptly_with_precise_failures,
     extraction_requests_are_validated_and_scoped,
     two_brands_shape_the_same_prompt_two_ways,
+    extraction_jobs_have_the_generation_guarantees,
 );
 
 /// The hostile site: its static files plus the behaviours its README asks for.
@@ -425,4 +432,60 @@ async fn two_brands_shape_the_same_prompt_two_ways(b: Backend) {
         .await;
     let plain = render_with(&b, &c, without.json["data"]["id"].as_str().expect("id")).await;
     assert_eq!(count_near(&plain, [255, 0, 255], 60), 0);
+}
+
+/// An extraction is a job like a generation: a duplicate delivery does no work, a job whose
+/// message was lost is resent by the sweep, and a crashed worker's job is taken over.
+async fn extraction_jobs_have_the_generation_guarantees(b: Backend) {
+    let server = TestServer::plain(static_site("bakery")).await;
+    let c = client(&b).await;
+    // The queue refuses the message: the job is written, answered 202, and left for the sweep.
+    c.app.queue.fail_next(1);
+    let accepted = c
+        .post(
+            "/api/v1/brands/extract",
+            None,
+            &json!({ "url": server.url("http", "/") }).to_string(),
+        )
+        .await;
+    assert_eq!(accepted.status, 202, "{}", accepted.json);
+    let job_id = accepted.job_id();
+    assert!(b.drain_messages().await.is_empty());
+    let stored = b.jobs.get(job_id).await.expect("get").expect("job");
+    assert!(!stored.enqueued);
+    c.clock.advance(3600);
+    let sweeper = Sweeper::new(&b, c.clock.clone(), SweepSettings::default());
+    sweeper.sweep().await.expect("sweep");
+    let resent = b.drain_messages().await;
+    assert_eq!(resent.len(), 1, "the sweep resends the extraction");
+    let message = resent[0];
+
+    // A worker claims it and dies; a duplicate delivery meanwhile does nothing.
+    let now = c.clock.now();
+    assert!(matches!(
+        b.jobs
+            .claim(job_id, "dead-worker", now, now + 300)
+            .await
+            .expect("claim"),
+        Claim::Claimed(_)
+    ));
+    let worker = b.worker(c.clock.clone(), Arc::new(TemplateGenerator));
+    assert_eq!(worker.process(message, 2).await, Disposition::Acknowledge);
+    let held = b.jobs.get(job_id).await.expect("get").expect("job");
+    assert_eq!(held.status, JobStatus::Processing);
+    assert_eq!(held.payload.brand_id, None, "no work under another's lease");
+
+    // Once the lease has expired, the redelivery takes the job over and finishes it, once.
+    c.clock.advance(301);
+    assert_eq!(worker.process(message, 3).await, Disposition::Acknowledge);
+    let done = b.jobs.get(job_id).await.expect("get").expect("job");
+    assert_eq!(done.status, JobStatus::Completed);
+    assert_eq!(done.claims, 2);
+    assert_eq!(worker.process(message, 4).await, Disposition::Acknowledge);
+    let again = b.jobs.get(job_id).await.expect("get").expect("job");
+    assert_eq!(
+        again.updated_at, done.updated_at,
+        "a finished job is never reprocessed"
+    );
+    assert_eq!(c.get("/api/v1/brands").await.json["data"]["total_count"], 1);
 }
