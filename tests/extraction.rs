@@ -23,6 +23,7 @@ on_every_backend!(
     extraction_requests_are_validated_and_scoped,
     two_brands_shape_the_same_prompt_two_ways,
     extraction_jobs_have_the_generation_guarantees,
+    extraction_requests_honour_idempotency_keys,
 );
 
 /// The hostile site: its static files plus the behaviours its README asks for.
@@ -488,4 +489,52 @@ async fn extraction_jobs_have_the_generation_guarantees(b: Backend) {
         "a finished job is never reprocessed"
     );
     assert_eq!(c.get("/api/v1/brands").await.json["data"]["total_count"], 1);
+}
+
+async fn extraction_requests_honour_idempotency_keys(b: Backend) {
+    let c = client(&b).await;
+    const EXTRACT: &str = "/api/v1/brands/extract";
+    let body = json!({ "url": "https://www.acme.test/" }).to_string();
+    let first = c.post(EXTRACT, Some("extract-1"), &body).await;
+    assert_eq!(first.status, 202, "{}", first.json);
+    assert_eq!(first.header("x-idempotency-replayed"), None);
+    // The same request again, spelled differently: the first answer, byte for byte.
+    let again = c
+        .post(
+            EXTRACT,
+            Some("extract-1"),
+            r#"{ "url" : "https://www.acme.test/" }"#,
+        )
+        .await;
+    assert_eq!(again.status, 202);
+    assert_eq!(again.header("x-idempotency-replayed"), Some("true"));
+    assert_eq!(again.raw, first.raw);
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(b.drain_messages().await.len(), 1, "one job, one message");
+
+    c.post(
+        EXTRACT,
+        Some("extract-1"),
+        &json!({ "url": "https://other.test/" }).to_string(),
+    )
+    .await
+    .assert_error(409, "idempotency_error", "idempotency_key_mismatch");
+    c.post(EXTRACT, Some(&"k".repeat(256)), &body)
+        .await
+        .assert_error(400, "invalid_request_error", "invalid_idempotency_key");
+    // Its own key space: the same key on the generations endpoint is another request.
+    let generation = c
+        .post(
+            "/api/v1/images/generations",
+            Some("extract-1"),
+            &json!({ "prompt": "x" }).to_string(),
+        )
+        .await;
+    assert_eq!(generation.status, 202, "{}", generation.json);
+    assert_ne!(generation.job_id(), first.job_id());
+    // A refused request stores nothing: the key is free for a valid one.
+    c.post(EXTRACT, Some("extract-2"), r#"{"url": "ftp://x"}"#)
+        .await
+        .assert_error(400, "invalid_request_error", "invalid_request_body");
+    assert_eq!(c.post(EXTRACT, Some("extract-2"), &body).await.status, 202);
 }

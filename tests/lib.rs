@@ -258,6 +258,7 @@ impl Backend {
                     BrandsSettings {
                         max_body_bytes: settings.max_body_bytes,
                         allow_loopback_urls: true,
+                        idempotency: settings.idempotency,
                     },
                 )),
             },

@@ -207,6 +207,7 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
             BrandsSettings {
                 max_body_bytes,
                 allow_loopback_urls,
+                idempotency: settings.idempotency,
             },
         )),
     });

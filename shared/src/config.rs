@@ -153,12 +153,24 @@ impl JobsConfig {
     }
 }
 
+/// `ADGEN_IDEMPOTENCY_TTL_SECONDS`: 1 to 30 days, default (and minimum) the contract's 24 h.
+fn idempotency_ttl<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<i64, ConfigError> {
+    env.number(
+        "ADGEN_IDEMPOTENCY_TTL_SECONDS",
+        DEFAULT_TTL_SECONDS,
+        DEFAULT_TTL_SECONDS,
+        30 * 86_400,
+    )
+}
+
 /// The brands function's settings.
 #[derive(Debug, Clone)]
 pub struct BrandsConfig {
     pub aws: AwsConfig,
     /// The largest request body (a brand with an inline logo); API Gateway + Lambda carry 6 MB.
     pub max_body_bytes: usize,
+    /// How long an extraction's `Idempotency-Key` is kept (as for submissions).
+    pub idempotency_ttl_seconds: i64,
 }
 
 /// What API Gateway + Lambda carry in one request.
@@ -169,6 +181,7 @@ impl BrandsConfig {
         Ok(Self {
             aws: AwsConfig::from_env(env)?,
             max_body_bytes: LAMBDA_MAX_BODY_BYTES,
+            idempotency_ttl_seconds: idempotency_ttl(env)?,
         })
     }
 }
@@ -184,12 +197,7 @@ impl SubmitConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         Ok(Self {
             aws: AwsConfig::from_env(env)?,
-            idempotency_ttl_seconds: env.number(
-                "ADGEN_IDEMPOTENCY_TTL_SECONDS",
-                DEFAULT_TTL_SECONDS,
-                DEFAULT_TTL_SECONDS,
-                30 * 86_400,
-            )?,
+            idempotency_ttl_seconds: idempotency_ttl(env)?,
         })
     }
 }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use adgen::config::{BrandsConfig, process_env};
 use adgen::ports::SystemClock;
 use adgen::service::brands::{BrandsService, BrandsSettings};
+use adgen::service::idempotency::IdempotencyPolicy;
+use adgen::service::submit::SubmitSettings;
 use adgen_render::Codec;
 use lambda_http::{Request, service_fn};
 
@@ -26,6 +28,10 @@ async fn main() -> Result<(), lambda_http::Error> {
             max_body_bytes: config.max_body_bytes,
             // Lambda never fetches loopback URLs (spec §8).
             allow_loopback_urls: false,
+            idempotency: IdempotencyPolicy {
+                ttl_seconds: config.idempotency_ttl_seconds,
+                ..SubmitSettings::default().idempotency
+            },
         },
     ));
     lambda_http::run(service_fn(move |event: Request| {

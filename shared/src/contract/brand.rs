@@ -19,6 +19,8 @@ use super::reference::{
 pub const BRANDS_PATH: &str = "/api/v1/brands";
 pub const BRANDS_PREFIX: &str = "/api/v1/brands/";
 pub const BRANDS_EXTRACT_PATH: &str = "/api/v1/brands/extract";
+/// The idempotency key space of brand extraction (apart from the generations endpoint's).
+pub const EXTRACT_ENDPOINT: &str = "brands.extract";
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DOMAIN_CHARS: usize = 253;

@@ -86,6 +86,16 @@ impl ApiError {
         }
     }
 
+    pub fn invalid_idempotency_key() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorType::InvalidRequestError,
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 printable ASCII characters",
+        )
+        .with_param(crate::idempotency::HEADER)
+    }
+
     pub fn body_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -286,13 +296,7 @@ impl From<SubmitError> for ApiError {
                 format!("the body is not valid JSON: {detail}"),
             ),
             SubmitError::InvalidBody(issues) => ApiError::invalid("invalid_request_body", issues),
-            SubmitError::InvalidIdempotencyKey => ApiError::new(
-                S::BAD_REQUEST,
-                ErrorType::InvalidRequestError,
-                "invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 255 printable ASCII characters",
-            )
-            .with_param(crate::idempotency::HEADER),
+            SubmitError::InvalidIdempotencyKey => ApiError::invalid_idempotency_key(),
             SubmitError::BrandNotFound => ApiError::new(
                 S::BAD_REQUEST,
                 ErrorType::InvalidRequestError,
@@ -365,6 +369,8 @@ impl From<BrandError> for ApiError {
                 "invalid_request_body",
                 vec![Issue::new("logo", code, message)],
             ),
+            BrandError::InvalidIdempotencyKey => ApiError::invalid_idempotency_key(),
+            BrandError::Idempotency(e) => e.into(),
             BrandError::Dependency(e) => e.into(),
         }
     }

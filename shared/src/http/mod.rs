@@ -25,7 +25,7 @@ use crate::contract::{
     ADS_GENERATE_PATH, GENERATIONS_PATH, JOBS_PREFIX, RequestId, envelope, generation,
 };
 use crate::idempotency::{self, StoredResponse};
-use crate::service::brands::BrandsService;
+use crate::service::brands::{BrandsService, ExtractOutcome};
 use crate::service::jobs::JobsService;
 use crate::service::submit::{SubmitError, SubmitOutcome, SubmitService};
 
@@ -337,19 +337,14 @@ async fn brands(
                 ok(StatusCode::OK, "brand", &brand_view::deleted(id))
             }
             Route::ExtractBrand => {
-                let job_id = service.extract(principal, body, received_at).await?;
-                let mut response = success(
-                    StatusCode::ACCEPTED,
-                    request_id,
-                    "job",
-                    "queued",
-                    received_at,
-                    &serde_json::json!({ "job_id": job_id }),
-                );
-                if let Ok(location) = HeaderValue::from_str(&format!("{JOBS_PREFIX}{job_id}")) {
-                    response.headers_mut().insert(header::LOCATION, location);
+                let key = header_bytes(request.headers(), idempotency::HEADER);
+                match service
+                    .extract(principal, key, body, request_id, received_at)
+                    .await?
+                {
+                    ExtractOutcome::Created(stored) => stored_response(&stored, false),
+                    ExtractOutcome::Replayed(stored) => stored_response(&stored, true),
                 }
-                response
             }
             Route::Submit | Route::GetJob(_) => return Err(ApiError::route_not_found()),
         })

@@ -16,15 +16,21 @@ use crate::UnixSeconds;
 use crate::auth::Principal;
 use crate::brands::{Brand, BrandLogo};
 use crate::contract::Issue;
-use crate::contract::brand::{BrandRequest, ExtractRequest, ListQuery, LogoInput};
+use crate::contract::RequestId;
+use crate::contract::brand::{
+    BrandRequest, EXTRACT_ENDPOINT, ExtractRequest, ListQuery, LogoInput,
+};
 use crate::contract::generation::BodyError;
+use crate::idempotency::{IdempotencyScope, StoredResponse, fingerprint, parse_key};
 use crate::jobs::{ExtractionInput, ExtractionWork, Job, JobInput, Work};
 use crate::ports::{
-    Adapters, BlobStore, BrandStore, Clock, CreateJob, ImageCodec, ImageError, ImageLinks,
-    JobMessage, JobStore, PortError, Queue,
+    Adapters, BlobStore, BrandStore, Clock, CreateJob, IdempotencyStore, ImageCodec, ImageError,
+    ImageLinks, JobMessage, JobStore, PortError, Queue,
 };
 use crate::service::auth::Authenticator;
 use crate::service::generate::cpu_bound;
+use crate::service::idempotency::{self as protocol, Begin, IdempotencyError, IdempotencyPolicy};
+use crate::service::submit::accepted;
 
 /// The deployment's choices for the brand routes.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +38,15 @@ pub struct BrandsSettings {
     pub max_body_bytes: usize,
     /// `adgen serve --allow-loopback-urls` (spec §8); always false on Lambda.
     pub allow_loopback_urls: bool,
+    /// `Idempotency-Key` on `POST /api/v1/brands/extract`, as for submissions (spec §3).
+    pub idempotency: IdempotencyPolicy,
+}
+
+/// What an accepted extraction answers: a new 202, or the replay of the first one.
+#[derive(Debug, Clone)]
+pub enum ExtractOutcome {
+    Created(StoredResponse),
+    Replayed(StoredResponse),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +65,10 @@ pub enum BrandError {
     /// The logo was read but is not usable; `code` and `message` are for the client.
     #[error("logo refused: {message}")]
     Logo { code: &'static str, message: String },
+    #[error("Idempotency-Key is not 1 to 255 printable ASCII characters")]
+    InvalidIdempotencyKey,
+    #[error(transparent)]
+    Idempotency(#[from] IdempotencyError),
     #[error(transparent)]
     Dependency(#[from] PortError),
 }
@@ -85,6 +104,7 @@ pub struct BrandsService {
     pub links: Arc<dyn ImageLinks>,
     pub jobs: Arc<dyn JobStore>,
     pub queue: Arc<dyn Queue>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
     pub codec: Arc<dyn ImageCodec>,
     pub clock: Arc<dyn Clock>,
     pub settings: BrandsSettings,
@@ -107,6 +127,7 @@ impl BrandsService {
             links: adapters.links.clone(),
             jobs: adapters.jobs.clone(),
             queue: adapters.queue.clone(),
+            idempotency: adapters.idempotency.clone(),
             codec,
             clock,
             settings,
@@ -196,17 +217,74 @@ impl BrandsService {
         Ok(id)
     }
 
-    /// Accepts a brand extraction: a `brand_extraction` job on the generation queue. A failure
-    /// to enqueue after the job is written still answers 202: the sweep sends it.
+    /// Accepts a brand extraction: a `brand_extraction` job on the generation queue. With an
+    /// `Idempotency-Key` the same request answers the first 202 again, byte for byte, and
+    /// creates one job however often it is sent (the protocol of spec §3, its own key space).
+    /// A failure to enqueue after the job is written still answers 202: the sweep sends it.
     pub async fn extract(
         &self,
         principal: Principal,
+        idempotency_key: Option<&[u8]>,
         body: &[u8],
+        request_id: &RequestId,
         now: UnixSeconds,
-    ) -> Result<Uuid, BrandError> {
+    ) -> Result<ExtractOutcome, BrandError> {
+        let key = match idempotency_key {
+            None => None,
+            Some(raw) => Some(parse_key(raw).ok_or(BrandError::InvalidIdempotencyKey)?),
+        };
         let request = ExtractRequest::parse(body, self.settings.allow_loopback_urls)?;
+        let lease = match key {
+            None => None,
+            Some(key) => {
+                let scope = IdempotencyScope::new(principal.org_id, EXTRACT_ENDPOINT, key);
+                let fingerprint = fingerprint(&serde_json::json!({ "url": request.url }));
+                match protocol::begin(
+                    self.idempotency.as_ref(),
+                    scope,
+                    fingerprint,
+                    now,
+                    self.settings.idempotency,
+                )
+                .await?
+                {
+                    Begin::Replay(stored) => return Ok(ExtractOutcome::Replayed(stored)),
+                    Begin::Proceed(lease) => Some(lease),
+                }
+            }
+        };
+        let job_id = lease.as_ref().map_or_else(Uuid::new_v4, |l| l.job_id);
+        match self
+            .create_and_enqueue(principal, job_id, request, now)
+            .await
+        {
+            Ok(()) => {
+                let stored = accepted(request_id, now, job_id);
+                if let Some(lease) = &lease {
+                    let expires_at = self.clock.now() + self.settings.idempotency.ttl_seconds;
+                    protocol::complete(self.idempotency.as_ref(), lease, &stored, expires_at).await;
+                }
+                tracing::info!(%job_id, "brand extraction accepted");
+                Ok(ExtractOutcome::Created(stored))
+            }
+            Err(e) => {
+                if let Some(lease) = &lease {
+                    // Nothing was written when the job record itself failed.
+                    protocol::abandon(self.idempotency.as_ref(), lease, false).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn create_and_enqueue(
+        &self,
+        principal: Principal,
+        job_id: Uuid,
+        request: ExtractRequest,
+        now: UnixSeconds,
+    ) -> Result<(), BrandError> {
         let org_id = principal.org_id;
-        let job_id = Uuid::new_v4();
         let job = Job::queued(
             job_id,
             org_id,
@@ -219,9 +297,13 @@ impl BrandsService {
             }),
             now,
         );
-        if let CreateJob::Exists(_) = self.jobs.create(&job).await? {
-            // A fresh v4 id never collides; an adapter that says so is broken.
-            return Err(PortError::Corrupt("job", "new job id already taken".into()).into());
+        let enqueued = match self.jobs.create(&job).await? {
+            CreateJob::Created => false,
+            // A resumed key: the first attempt wrote this job.
+            CreateJob::Exists(existing) => existing.enqueued,
+        };
+        if enqueued {
+            return Ok(());
         }
         match self.queue.send(&JobMessage { job_id, org_id }).await {
             Ok(()) => {
@@ -233,8 +315,7 @@ impl BrandsService {
                 tracing::warn!(%job_id, error = %e, "extraction job written, not enqueued; the sweep sends it")
             }
         }
-        tracing::info!(%job_id, "brand extraction accepted");
-        Ok(job_id)
+        Ok(())
     }
 
     async fn read(&self, brand: Brand) -> Result<BrandRead, BrandError> {

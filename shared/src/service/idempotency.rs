@@ -1,6 +1,7 @@
-//! The idempotency protocol of a submission (spec §3), over the store's conditional writes:
-//! claim a key's record, replay a finished response, refuse a mismatch or a key in use, and
-//! take over a lock a crashed attempt left behind.
+//! The idempotency protocol of a submission or a brand extraction (spec §3), over the
+//! store's conditional writes: claim a key's record, replay a finished response, refuse a
+//! mismatch or a key in use, take over a lock a crashed attempt left behind, and complete or
+//! give back the key when the attempt ends.
 
 use uuid::Uuid;
 
@@ -96,5 +97,40 @@ pub async fn begin(
                 resumed: true,
             }))
         }
+    }
+}
+
+/// Stores the attempt's final response under its key. A failure here costs nothing the client
+/// can see: the job exists and is enqueued, and a retry finds it through the record.
+pub async fn complete(
+    store: &dyn IdempotencyStore,
+    lease: &Lease,
+    stored: &StoredResponse,
+    expires_at: UnixSeconds,
+) {
+    match store
+        .complete(&lease.scope, &lease.token, stored, expires_at)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(job_id = %lease.job_id, "idempotency lock lost before completion")
+        }
+        Err(e) => {
+            tracing::warn!(job_id = %lease.job_id, error = %e, "idempotency completion not stored")
+        }
+    }
+}
+
+/// Gives the key back after a failed attempt: kept (lock ended) when the job may exist, so a
+/// retry resumes that job instead of making another; removed when nothing was written.
+pub async fn abandon(store: &dyn IdempotencyStore, lease: &Lease, job_written: bool) {
+    let result = if job_written {
+        store.release(&lease.scope, &lease.token).await
+    } else {
+        store.remove(&lease.scope, &lease.token).await
+    };
+    if let Err(e) = result {
+        tracing::warn!(job_id = %lease.job_id, error = %e, "idempotency record not released; it expires by itself");
     }
 }

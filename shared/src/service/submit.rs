@@ -18,7 +18,7 @@ use crate::ports::{
 };
 use crate::service::auth::Authenticator;
 use crate::service::idempotency::{
-    self as protocol, Begin, DEFAULT_TTL_SECONDS, IdempotencyError, IdempotencyPolicy, Lease,
+    self as protocol, Begin, DEFAULT_TTL_SECONDS, IdempotencyError, IdempotencyPolicy,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -154,13 +154,14 @@ impl SubmitService {
         {
             Ok(stored) => {
                 if let Some(lease) = &lease {
-                    self.complete(lease, &stored).await;
+                    let expires_at = self.clock.now() + self.settings.idempotency.ttl_seconds;
+                    protocol::complete(self.idempotency.as_ref(), lease, &stored, expires_at).await;
                 }
                 Ok(SubmitOutcome::Created(stored))
             }
             Err(failure) => {
                 if let Some(lease) = &lease {
-                    self.abandon(lease, failure.job_written).await;
+                    protocol::abandon(self.idempotency.as_ref(), lease, failure.job_written).await;
                 }
                 Err(failure.error)
             }
@@ -244,41 +245,10 @@ impl SubmitService {
         });
         futures_util::future::try_join_all(stage).await
     }
-
-    async fn complete(&self, lease: &Lease, stored: &StoredResponse) {
-        let expires_at = self.clock.now() + self.settings.idempotency.ttl_seconds;
-        match self
-            .idempotency
-            .complete(&lease.scope, &lease.token, stored, expires_at)
-            .await
-        {
-            Ok(true) => {}
-            // The job exists and is enqueued; a retry finds it through the record and answers
-            // with the same job id, so the client loses nothing.
-            Ok(false) => {
-                tracing::warn!(job_id = %lease.job_id, "idempotency lock lost before completion")
-            }
-            Err(e) => {
-                tracing::warn!(job_id = %lease.job_id, error = %e, "idempotency completion not stored")
-            }
-        }
-    }
-
-    async fn abandon(&self, lease: &Lease, job_written: bool) {
-        let result = if job_written {
-            // Keep the record: it names the job, so a retry resumes it instead of making another.
-            self.idempotency.release(&lease.scope, &lease.token).await
-        } else {
-            self.idempotency.remove(&lease.scope, &lease.token).await
-        };
-        if let Err(e) = result {
-            tracing::warn!(job_id = %lease.job_id, error = %e, "idempotency record not released; it expires by itself");
-        }
-    }
 }
 
 /// The 202 of a new job, in the form kept for idempotent replays.
-fn accepted(request_id: &RequestId, created_at: UnixSeconds, job_id: Uuid) -> StoredResponse {
+pub fn accepted(request_id: &RequestId, created_at: UnixSeconds, job_id: Uuid) -> StoredResponse {
     #[derive(serde::Serialize)]
     struct Accepted {
         job_id: Uuid,
