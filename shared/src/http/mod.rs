@@ -45,11 +45,17 @@ pub struct Deadline(pub tokio::time::Instant);
 pub enum Route {
     Submit,
     GetJob(String),
-    CreateBrand,
-    ListBrands,
-    ExtractBrand,
-    GetBrand(String),
-    DeleteBrand(String),
+    Brand(BrandRoute),
+}
+
+/// The routes under `/api/v1/brands` (the brands function's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrandRoute {
+    Create,
+    List,
+    Extract,
+    Get(String),
+    Delete(String),
 }
 
 pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
@@ -58,36 +64,38 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             .filter(|id| !id.is_empty() && !id.contains('/'))
             .map(str::to_owned)
     };
-    let choices: &[(&str, Route)] = if path == GENERATIONS_PATH || path == ADS_GENERATE_PATH {
-        &[("POST", Route::Submit)]
-    } else if let Some(id) = one_segment(JOBS_PREFIX) {
-        return only(method, "GET", Route::GetJob(id));
-    } else if path == BRANDS_PATH {
-        &[("POST", Route::CreateBrand), ("GET", Route::ListBrands)]
-    } else if path == BRANDS_EXTRACT_PATH {
-        &[("POST", Route::ExtractBrand)]
-    } else if let Some(id) = one_segment(BRANDS_PREFIX) {
-        return match method.as_str() {
-            "GET" => Ok(Route::GetBrand(id)),
-            "DELETE" => Ok(Route::DeleteBrand(id)),
-            _ => Err(ApiError::method_not_allowed("GET, DELETE")),
+    // Each path: the methods it takes (the `Allow` of a 405) and the route of each.
+    let (allow, routes): (&'static str, Vec<(&str, Route)>) =
+        if path == GENERATIONS_PATH || path == ADS_GENERATE_PATH {
+            ("POST", vec![("POST", Route::Submit)])
+        } else if let Some(id) = one_segment(JOBS_PREFIX) {
+            ("GET", vec![("GET", Route::GetJob(id))])
+        } else if path == BRANDS_PATH {
+            (
+                "GET, POST",
+                vec![
+                    ("POST", Route::Brand(BrandRoute::Create)),
+                    ("GET", Route::Brand(BrandRoute::List)),
+                ],
+            )
+        } else if path == BRANDS_EXTRACT_PATH {
+            ("POST", vec![("POST", Route::Brand(BrandRoute::Extract))])
+        } else if let Some(id) = one_segment(BRANDS_PREFIX) {
+            (
+                "GET, DELETE",
+                vec![
+                    ("GET", Route::Brand(BrandRoute::Get(id.clone()))),
+                    ("DELETE", Route::Brand(BrandRoute::Delete(id))),
+                ],
+            )
+        } else {
+            return Err(ApiError::route_not_found());
         };
-    } else {
-        return Err(ApiError::route_not_found());
-    };
-    match choices.iter().find(|(m, _)| *m == method.as_str()) {
-        Some((_, route)) => Ok(route.clone()),
-        None if choices.len() == 2 => Err(ApiError::method_not_allowed("GET, POST")),
-        None => Err(ApiError::method_not_allowed("POST")),
-    }
-}
-
-fn only(method: &Method, allow: &'static str, route: Route) -> Result<Route, ApiError> {
-    if method.as_str() == allow {
-        Ok(route)
-    } else {
-        Err(ApiError::method_not_allowed(allow))
-    }
+    routes
+        .into_iter()
+        .find(|(m, _)| *m == method.as_str())
+        .map(|(_, route)| route)
+        .ok_or_else(|| ApiError::method_not_allowed(allow))
 }
 
 /// The services one deployment unit serves: all of them in `adgen serve`, one per Lambda
@@ -170,12 +178,12 @@ async fn dispatch(services: Services<'_>, request: HttpRequest) -> HttpResponse 
                 },
             ) => get_job(service, request, &id, request_id.clone()).await,
             (
-                route,
+                Route::Brand(route),
                 Services {
                     brands: Some(service),
                     ..
                 },
-            ) if is_brand_route(&route) => brands(service, route, request, &request_id).await,
+            ) => brands(service, route, request, &request_id).await,
             _ => finish(Err(ApiError::route_not_found()), &request_id),
         }
     };
@@ -283,20 +291,9 @@ async fn get_job(
     finish(result, &request_id)
 }
 
-fn is_brand_route(route: &Route) -> bool {
-    matches!(
-        route,
-        Route::CreateBrand
-            | Route::ListBrands
-            | Route::ExtractBrand
-            | Route::GetBrand(_)
-            | Route::DeleteBrand(_)
-    )
-}
-
 async fn brands(
     service: &BrandsService,
-    route: Route,
+    route: BrandRoute,
     request: HttpRequest,
     request_id: &RequestId,
 ) -> HttpResponse {
@@ -306,7 +303,7 @@ async fn brands(
             .auth
             .authenticate(header_bytes(request.headers(), header::AUTHORIZATION))
             .await?;
-        if matches!(route, Route::CreateBrand | Route::ExtractBrand) {
+        if matches!(route, BrandRoute::Create | BrandRoute::Extract) {
             let limit = service.settings.max_body_bytes;
             if request.body().len() > limit {
                 return Err(ApiError::body_too_large(limit));
@@ -320,23 +317,23 @@ async fn brands(
             success(status, request_id, object, "completed", received_at, data)
         };
         Ok(match route {
-            Route::CreateBrand => {
+            BrandRoute::Create => {
                 let read = service.create(principal, body, received_at).await?;
                 ok(StatusCode::CREATED, "brand", &brand_view::render(&read))
             }
-            Route::GetBrand(id) => {
+            BrandRoute::Get(id) => {
                 let read = service.get(principal, &id).await?;
                 ok(StatusCode::OK, "brand", &brand_view::render(&read))
             }
-            Route::ListBrands => {
+            BrandRoute::List => {
                 let list = service.list(principal, request.uri().query()).await?;
                 ok(StatusCode::OK, "list", &brand_view::render_list(&list))
             }
-            Route::DeleteBrand(id) => {
+            BrandRoute::Delete(id) => {
                 let id = service.delete(principal, &id).await?;
                 ok(StatusCode::OK, "brand", &brand_view::deleted(id))
             }
-            Route::ExtractBrand => {
+            BrandRoute::Extract => {
                 let key = header_bytes(request.headers(), idempotency::HEADER);
                 match service
                     .extract(principal, key, body, request_id, received_at)
@@ -346,7 +343,6 @@ async fn brands(
                     ExtractOutcome::Replayed(stored) => stored_response(&stored, true),
                 }
             }
-            Route::Submit | Route::GetJob(_) => return Err(ApiError::route_not_found()),
         })
     }
     .await;

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use uuid::Uuid;
 
 use crate::UnixSeconds;
@@ -25,7 +24,7 @@ use crate::idempotency::{IdempotencyScope, StoredResponse, fingerprint, parse_ke
 use crate::jobs::{ExtractionInput, ExtractionWork, Job, JobInput, Work};
 use crate::ports::{
     Adapters, BlobStore, BrandStore, Clock, CreateJob, IdempotencyStore, ImageCodec, ImageError,
-    ImageLinks, JobMessage, JobStore, PortError, Queue,
+    ImageLinks, JobMessage, JobStore, PortError, PreparedLogo, Queue,
 };
 use crate::service::auth::Authenticator;
 use crate::service::generate::cpu_bound;
@@ -334,16 +333,24 @@ pub async fn brand_read(links: &dyn ImageLinks, brand: Brand) -> Result<BrandRea
 }
 
 /// Prepares a logo (the codec decides whether it is usable) and stores the PNG at `key`.
-pub async fn store_logo(
+async fn store_logo(
     codec: &dyn ImageCodec,
     blobs: &dyn BlobStore,
     key: String,
     bytes: &[u8],
 ) -> Result<BrandLogo, BrandError> {
     let prepared = cpu_bound(|| codec.prepare_logo(bytes)).map_err(logo_refusal)?;
-    blobs
-        .put(&key, Bytes::clone(&prepared.png), "image/png")
-        .await?;
+    Ok(put_logo(blobs, key, prepared).await?)
+}
+
+/// Stores a prepared logo's PNG at `key` (a brand's one logo key) and describes it for the
+/// record; used by brand creation and by extraction.
+pub async fn put_logo(
+    blobs: &dyn BlobStore,
+    key: String,
+    prepared: PreparedLogo,
+) -> Result<BrandLogo, PortError> {
+    blobs.put(&key, prepared.png, "image/png").await?;
     Ok(BrandLogo::Stored {
         key,
         width: prepared.width,

@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::brands::extract::{self, Extracted, LogoKind, Manifest, Stylesheet};
+use crate::brands::extract::{self, Extracted, LogoKind, Stylesheet};
 use crate::brands::{Brand, BrandLogo};
 use crate::contract::Issue;
 use crate::contract::brand::{LogoInput, MAX_NAME_CHARS, parse_logo};
 use crate::contract::brand_dna::validate_dna;
 use crate::jobs::{ExtractionWork, FailureCode, JobStatus, Phase};
 use crate::ports::{SiteDocument, SiteResource};
+use crate::service::brands::put_logo;
 use crate::service::generate::{Attempt, Stop, Worker, cpu_bound};
 
 /// Spec §7: at most 20 fetches per extraction (page, stylesheets, manifest, logos).
@@ -93,17 +94,20 @@ impl Worker {
             .log
             .push(format!("Page {}: {} bytes", page.url, page.bytes.len()));
         let page_url = Url::parse(&page.url).map_err(|_| site_invalid("its address is invalid"))?;
-        let read = cpu_bound(|| extract::read_page(&page.bytes, &page_url));
         if !looks_like_html(&page.bytes) {
             return Err(site_invalid("the page is not HTML"));
         }
+        let read = cpu_bound(|| extract::read_page(&page.bytes, &page_url));
 
         let sheets = self.stylesheets(&mut fetches, &read.stylesheets).await;
         let manifest = match &read.manifest {
             Some(url) => fetches
                 .get(url.as_str(), SiteResource::Manifest)
                 .await
-                .map(|doc| read_manifest(&doc)),
+                .map(|doc| {
+                    let manifest_url = Url::parse(&doc.url).unwrap_or_else(|_| url.clone());
+                    extract::read_manifest(&doc.bytes, &manifest_url)
+                }),
             None => None,
         };
 
@@ -222,27 +226,11 @@ impl Worker {
                     .push(format!("logo {} too small", candidate.source));
                 continue;
             }
-            self.blobs
-                .put(&key, prepared.png.clone(), "image/png")
-                .await?;
-            let logo = BrandLogo::Stored {
-                key,
-                width: prepared.width,
-                height: prepared.height,
-                source_format: prepared.source_format,
-            };
+            let logo = put_logo(self.blobs.as_ref(), key, prepared).await?;
             return Ok(Some((logo, candidate.source.clone())));
         }
         Ok(None)
     }
-}
-
-fn read_manifest(doc: &SiteDocument) -> Manifest {
-    let url = Url::parse(&doc.url).unwrap_or_else(|_| {
-        Url::parse("https://invalid.invalid/")
-            .unwrap_or_else(|_| unreachable!("a constant URL parses"))
-    });
-    extract::read_manifest(&doc.bytes, &url)
 }
 
 fn site_invalid(why: &str) -> Stop {
