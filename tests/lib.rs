@@ -15,12 +15,14 @@ use adgen::http::{Api, HttpRequest, HttpResponse};
 use adgen::jobs::Job;
 use adgen::ports::{
     Adapters, Claim, Clock, CreateJob, GenerateError, Generated, GenerationInput, ImageGenerator,
-    JobMessage, JobStore, PortError, Queue, ReferenceFetcher, SiteFetcher,
+    JobMessage, JobStore, PortError, Queue, ReferenceFetcher, SiteFetcher, WebhookSender,
 };
 use adgen::service::brands::{BrandsService, BrandsSettings};
+use adgen::service::deliver::Deliverer;
 use adgen::service::generate::{Worker, WorkerParts, WorkerSettings};
 use adgen::service::jobs::JobsService;
 use adgen::service::submit::{SubmitService, SubmitSettings};
+use adgen::service::webhooks::{WebhooksService, WebhooksSettings};
 use adgen_outbound::fetch::{FetchPolicy, Fetcher};
 use adgen_outbound::site::Site;
 use adgen_render::{Codec, DecodeLimits};
@@ -93,21 +95,16 @@ impl Backend {
             dynamodb: Some(endpoint("ADGEN_DYNAMODB_ENDPOINT")),
             sqs: Some(endpoint("ADGEN_SQS_ENDPOINT")),
             s3: Some(endpoint("ADGEN_S3_ENDPOINT")),
+            // moto serves EventBridge beside SQS and S3.
+            events: Some(endpoint("ADGEN_SQS_ENDPOINT")),
         };
         let clients = adgen_aws::AwsClients::load(adgen_aws::DEFAULT_REGION, &endpoints).await;
         let name = format!("adgen-test-{}", Uuid::new_v4().simple());
         adgen_aws::create_table(&clients.dynamodb, &name)
             .await
             .expect("table created on DynamoDB Local");
-        let queue_url = clients
-            .sqs
-            .create_queue()
-            .queue_name(&name)
-            .send()
-            .await
-            .expect("queue created on moto")
-            .queue_url
-            .expect("queue url");
+        let queue_url = create_queue(&clients.sqs, &name).await;
+        let delivery_queue_url = create_queue(&clients.sqs, &format!("{name}-deliveries")).await;
         clients
             .s3
             .create_bucket()
@@ -124,6 +121,10 @@ impl Backend {
             s3_endpoint: endpoints.s3.clone(),
             queue_url,
             sqs_endpoint: endpoints.sqs.clone(),
+            delivery_queue_url,
+            // One bus per test backend, so no test hears another's events.
+            event_bus: create_bus(&clients.eventbridge, &name).await,
+            events_endpoint: endpoints.events.clone(),
             links: LinksConfig {
                 url_expiry: Duration::from_secs(300),
                 public_base_url: None,
@@ -253,12 +254,22 @@ impl Backend {
                 brands: Arc::new(BrandsService::new(
                     &adapters,
                     Arc::new(Codec::default()),
-                    clock,
+                    clock.clone(),
                     settings.key_cache_ttl,
                     BrandsSettings {
                         max_body_bytes: settings.max_body_bytes,
                         allow_loopback_urls: true,
                         idempotency: settings.idempotency,
+                    },
+                )),
+                webhooks: Arc::new(WebhooksService::new(
+                    &adapters,
+                    local_webhook_sender(),
+                    clock,
+                    settings.key_cache_ttl,
+                    WebhooksSettings {
+                        max_body_bytes: settings.max_body_bytes,
+                        allow_loopback_urls: true,
                     },
                 )),
             },
@@ -273,6 +284,23 @@ impl Backend {
         self.worker(clock, Arc::new(adgen_render::TemplateGenerator))
             .process(JobMessage { job_id, org_id }, 1)
             .await;
+    }
+
+    /// The webhook deliverer over this backend, sending with `sender`.
+    pub fn deliverer(&self, clock: Arc<dyn Clock>, sender: Arc<dyn WebhookSender>) -> Deliverer {
+        Deliverer::new(&self.adapters, sender, clock)
+    }
+
+    /// Delivers every due message of the delivery queue once, as the deliver function or the
+    /// loop of `adgen serve` does; how many messages there were.
+    pub async fn deliver_due(&self, deliverer: &Deliverer) -> usize {
+        adgen::service::deliver::consume_deliveries_once(
+            self.delivery_consumer.as_ref(),
+            deliverer,
+            10,
+        )
+        .await
+        .expect("delivery queue")
     }
 
     /// A worker over this backend with `generator`, no reachable URLs and the default limits.
@@ -307,6 +335,28 @@ impl Backend {
     }
 }
 
+/// A new SQS queue on moto; its URL.
+pub async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
+    sqs.create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("queue created on moto")
+        .queue_url
+        .expect("queue url")
+}
+
+/// A new EventBridge bus on moto; its name.
+pub async fn create_bus(events: &aws_sdk_eventbridge::Client, name: &str) -> String {
+    events
+        .create_event_bus()
+        .name(name)
+        .send()
+        .await
+        .expect("event bus created on moto");
+    name.to_owned()
+}
+
 /// The production site fetcher in its local-development mode (spec §8): fixture sites on
 /// 127.0.0.1 are reachable over http, every other non-public address stays refused.
 /// Each fetch is cut at 3 s (the fixtures answer in milliseconds; the hostile ones stall).
@@ -317,6 +367,12 @@ pub fn local_site() -> Arc<dyn SiteFetcher> {
     };
     let fetcher = Fetcher::local_dev(policy).expect("the fetcher builds");
     Arc::new(Site::new(Arc::new(fetcher)))
+}
+
+/// The production webhook sender in its local-development mode (spec §8): receivers on
+/// 127.0.0.1 over http, every other non-public address refused.
+pub fn local_webhook_sender() -> Arc<dyn WebhookSender> {
+    adgen_outbound::webhook::webhook_sender(true).expect("the webhook sender builds")
 }
 
 /// A job store that calls `before_read` with the job id before each read (to count reads, or
@@ -365,6 +421,18 @@ impl<F: Fn(Uuid) + Send + Sync> JobStore for ObservedJobs<F> {
         limit: usize,
     ) -> Result<Vec<Job>, PortError> {
         self.inner.list_stale(updated_before, limit).await
+    }
+
+    async fn list_undispatched(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError> {
+        self.inner.list_undispatched(updated_before, limit).await
+    }
+
+    async fn mark_dispatched(&self, job_id: Uuid) -> Result<(), PortError> {
+        self.inner.mark_dispatched(job_id).await
     }
 }
 

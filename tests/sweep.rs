@@ -19,12 +19,7 @@ on_every_backend!(
 );
 
 fn sweeper(b: &Backend, clock: Arc<ManualClock>) -> Sweeper {
-    Sweeper {
-        jobs: b.jobs.clone(),
-        queue: b.queue.clone(),
-        clock,
-        settings: SweepSettings::default(),
-    }
+    Sweeper::new(&b.adapters, clock, SweepSettings::default())
 }
 
 /// Submits a job through the API; `enqueue` false simulates a submission that died before
@@ -120,8 +115,7 @@ async fn dead_workers_jobs_go_back_to_the_queue_then_fail(b: Backend) {
             sweep.sweep().await.expect("sweep"),
             SweepReport {
                 inspected: 1,
-                resent: 0,
-                failed: 0
+                ..SweepReport::default()
             },
             "lease alive"
         );

@@ -14,10 +14,12 @@ use adgen::config::{GeneratorConfig, StoreConfig, process_env};
 use adgen::http::Api;
 use adgen::ports::{ApiKeyStore, Clock, SystemClock};
 use adgen::service::brands::{BrandsService, BrandsSettings};
+use adgen::service::deliver::Deliverer;
 use adgen::service::generate::{Worker, WorkerSettings};
 use adgen::service::jobs::JobsService;
 use adgen::service::submit::{SubmitService, SubmitSettings};
 use adgen::service::sweep::{SweepSettings, Sweeper};
+use adgen::service::webhooks::{WebhooksService, WebhooksSettings};
 use adgen_embedded::Embedded;
 use adgen_render::{Codec, TemplateGenerator};
 use anyhow::{Context, Result};
@@ -192,6 +194,8 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
         ..SubmitSettings::default()
     };
     let codec = Arc::new(Codec::default());
+    let sender = adgen_outbound::webhook::webhook_sender(allow_loopback_urls)
+        .context("building the webhook sender")?;
     let api = Arc::new(Api {
         submit: Arc::new(SubmitService::new(&adapters, clock.clone(), settings)),
         jobs: Arc::new(JobsService::new(
@@ -208,6 +212,16 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
                 max_body_bytes,
                 allow_loopback_urls,
                 idempotency: settings.idempotency,
+            },
+        )),
+        webhooks: Arc::new(WebhooksService::new(
+            &adapters,
+            sender.clone(),
+            clock.clone(),
+            settings.key_cache_ttl,
+            WebhooksSettings {
+                max_body_bytes,
+                allow_loopback_urls,
             },
         )),
     });
@@ -240,6 +254,10 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
         },
     ));
     tokio::spawn(worker::run(adapters.consumer.clone(), worker.clone()));
+    tokio::spawn(worker::deliver(
+        adapters.delivery_consumer.clone(),
+        Deliverer::new(&adapters, sender, clock.clone()),
+    ));
     tokio::spawn(worker::sweep_periodically(Sweeper::new(
         &adapters,
         clock,

@@ -98,6 +98,9 @@ pub struct LinksConfig {
     pub public_base_url: Option<String>,
 }
 
+/// The bus of `ADGEN_EVENT_BUS` when unset: the account's default bus.
+pub const DEFAULT_EVENT_BUS: &str = "default";
+
 /// The AWS resources every function is wired to (one adapter set): table, bucket, generation
 /// queue, the emulator endpoints tests set, and the API-key cache of a warm instance.
 #[derive(Debug, Clone)]
@@ -107,6 +110,11 @@ pub struct AwsConfig {
     pub s3_endpoint: Option<String>,
     pub queue_url: String,
     pub sqs_endpoint: Option<String>,
+    /// The webhook delivery queue (spec §5).
+    pub delivery_queue_url: String,
+    /// The EventBridge bus completion events go to (spec §10).
+    pub event_bus: String,
+    pub events_endpoint: Option<String>,
     pub links: LinksConfig,
     pub api_key_cache_ttl: Duration,
 }
@@ -120,6 +128,11 @@ impl AwsConfig {
             s3_endpoint: env.url("ADGEN_S3_ENDPOINT")?,
             queue_url,
             sqs_endpoint: env.url("ADGEN_SQS_ENDPOINT")?,
+            delivery_queue_url: env.required_url("ADGEN_DELIVERY_QUEUE_URL")?,
+            event_bus: env
+                .optional("ADGEN_EVENT_BUS")
+                .unwrap_or_else(|| DEFAULT_EVENT_BUS.to_owned()),
+            events_endpoint: env.url("ADGEN_EVENTS_ENDPOINT")?,
             links: LinksConfig {
                 url_expiry: Duration::from_secs(env.number(
                     "ADGEN_IMAGE_URL_EXPIRY_SECONDS",
@@ -182,6 +195,39 @@ impl BrandsConfig {
             aws: AwsConfig::from_env(env)?,
             max_body_bytes: LAMBDA_MAX_BODY_BYTES,
             idempotency_ttl_seconds: idempotency_ttl(env)?,
+        })
+    }
+}
+
+/// The webhooks function's settings (endpoint management; spec §5).
+#[derive(Debug, Clone)]
+pub struct WebhooksConfig {
+    pub aws: AwsConfig,
+    pub max_body_bytes: usize,
+}
+
+impl WebhooksConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            aws: AwsConfig::from_env(env)?,
+            max_body_bytes: LAMBDA_MAX_BODY_BYTES,
+        })
+    }
+}
+
+/// The intake function's settings (spec §10): the AWS wiring, the intake dead-letter queue
+/// invalid messages go to, and the idempotency settings of submissions.
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    pub submit: SubmitConfig,
+    pub reject_queue_url: String,
+}
+
+impl IntakeConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            submit: SubmitConfig::from_env(env)?,
+            reject_queue_url: env.required_url("ADGEN_INTAKE_DLQ_URL")?,
         })
     }
 }
@@ -318,6 +364,10 @@ mod tests {
         let err = SubmitConfig::from_env(&env(&[
             ("ADGEN_TABLE", "t"),
             ("ADGEN_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/q"),
+            (
+                "ADGEN_DELIVERY_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/1/d",
+            ),
             ("ADGEN_BUCKET", "b"),
             ("ADGEN_IDEMPOTENCY_TTL_SECONDS", "60"),
         ]))
@@ -333,6 +383,10 @@ mod tests {
         let config = SubmitConfig::from_env(&env(&[
             ("ADGEN_TABLE", "t"),
             ("ADGEN_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/q"),
+            (
+                "ADGEN_DELIVERY_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/1/d",
+            ),
             ("ADGEN_BUCKET", "b"),
             ("ADGEN_DYNAMODB_ENDPOINT", ""),
         ]))
@@ -348,6 +402,10 @@ mod tests {
         let base = [
             ("ADGEN_TABLE", "t"),
             ("ADGEN_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/q"),
+            (
+                "ADGEN_DELIVERY_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/1/d",
+            ),
             ("ADGEN_BUCKET", "b"),
         ];
         let config = GenerateConfig::from_env(&env(&base)).expect("valid");

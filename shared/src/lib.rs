@@ -26,6 +26,7 @@ pub mod net;
 pub mod pixels;
 pub mod ports;
 pub mod service;
+pub mod webhooks;
 
 /// Unix time in whole seconds.
 pub type UnixSeconds = i64;

@@ -20,6 +20,8 @@ use crate::contract::output::{ImageFormat, OutputApplied, ThinkingIntensity};
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, StoredResponse};
 use crate::jobs::Job;
 use crate::pixels::{Colours, Pixels};
+use crate::webhooks::delivery::{Delivery, DeliveryMessage, DeliveryPage, Response};
+use crate::webhooks::{Endpoint, EndpointPage};
 
 /// A failure of infrastructure behind a port. The text is for logs only; clients see a
 /// generic 5xx (spec §1: no SDK texts reach a client).
@@ -91,6 +93,19 @@ pub trait JobStore: Send + Sync {
         updated_before: UnixSeconds,
         limit: usize,
     ) -> Result<Vec<Job>, PortError>;
+
+    /// The outbox: terminal jobs whose events were not yet handed on (a job enters it in the
+    /// very write that ends it, since `events_dispatched` is false until [`Self::mark_dispatched`]),
+    /// last updated at or before `updated_before`, oldest first.
+    async fn list_undispatched(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError>;
+
+    /// The terminal job's events are on their way (deliveries enqueued, bus event put): it
+    /// leaves the outbox. Changes nothing else of the job.
+    async fn mark_dispatched(&self, job_id: Uuid) -> Result<(), PortError>;
 }
 
 /// Storage primitives of the idempotency protocol; the protocol itself is
@@ -143,6 +158,108 @@ pub trait BrandStore: Send + Sync {
     /// Removes the brand if it belongs to `org_id`; false when there was none.
     async fn delete(&self, org_id: Uuid, brand_id: Uuid) -> Result<bool, PortError>;
 }
+
+/// Webhook endpoints (spec §5). Every write of a change is conditional on the version the
+/// change was made from (`endpoint.version - 1`), so concurrent changes never overwrite each
+/// other silently.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Writes a new endpoint.
+    async fn create(&self, endpoint: &Endpoint) -> Result<(), PortError>;
+    /// The endpoint, only if it belongs to `org_id`.
+    async fn get(&self, org_id: Uuid, id: Uuid) -> Result<Option<Endpoint>, PortError>;
+    /// The organisation's endpoints, newest first, skipping `offset`, at most `limit`.
+    async fn list(
+        &self,
+        org_id: Uuid,
+        limit: usize,
+        offset: usize,
+    ) -> Result<EndpointPage, PortError>;
+    /// Stores the changed endpoint only over version `endpoint.version - 1`; false otherwise.
+    async fn update(&self, endpoint: &Endpoint) -> Result<bool, PortError>;
+    /// Removes the endpoint if it belongs to `org_id`; false when there was none.
+    async fn delete(&self, org_id: Uuid, id: Uuid) -> Result<bool, PortError>;
+}
+
+/// Result of [`DeliveryStore::create`].
+#[derive(Debug)]
+pub enum CreateDelivery {
+    Created,
+    /// The delivery exists (an outbox drained again); here it is, as stored.
+    Exists(Box<Delivery>),
+}
+
+/// Webhook deliveries and their attempts (the delivery log of spec §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveriesOf {
+    Endpoint(Uuid),
+    Job(Uuid),
+}
+
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// Writes the delivery unless one with its id exists.
+    async fn create(&self, delivery: &Delivery) -> Result<CreateDelivery, PortError>;
+    /// The delivery, only if it belongs to `org_id`.
+    async fn get(&self, org_id: Uuid, id: Uuid) -> Result<Option<Delivery>, PortError>;
+    /// Stores the changed delivery only over version `delivery.version - 1`; false otherwise.
+    async fn update(&self, delivery: &Delivery) -> Result<bool, PortError>;
+    /// One endpoint's or one job's deliveries in `org_id`, newest first, skipping `offset`,
+    /// at most `limit`, with the total.
+    async fn list(
+        &self,
+        org_id: Uuid,
+        of: DeliveriesOf,
+        limit: usize,
+        offset: usize,
+    ) -> Result<DeliveryPage, PortError>;
+}
+
+/// The delivery queue: each message is one scheduled attempt, held back by `delay` (at most
+/// [`crate::webhooks::delivery::MAX_QUEUE_DELAY_SECONDS`]).
+#[async_trait]
+pub trait DeliveryQueue: Send + Sync {
+    async fn send(&self, message: &DeliveryMessage, delay: Duration) -> Result<(), PortError>;
+}
+
+/// One signed webhook request.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Bytes,
+}
+
+/// Sends webhook requests under the SSRF rules of spec §6 (checked on the resolved address),
+/// without following redirects, within [`crate::webhooks::delivery::DELIVERY_TIMEOUT`]. Never
+/// fails: a refused or broken attempt is a [`Response`] with an error.
+#[async_trait]
+pub trait WebhookSender: Send + Sync {
+    async fn send(&self, request: &Outgoing) -> Response;
+}
+
+/// An event for the event bus (spec §10): `detail-type` and the JSON `detail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusEvent {
+    pub detail_type: &'static str,
+    pub detail: String,
+}
+
+/// The EventBridge bus of the deployment (`source: adgen`). Absent in `adgen serve`.
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn publish(&self, event: &BusEvent) -> Result<(), PortError>;
+}
+
+/// Intake (spec §10): where a queued request that failed validation goes (the intake DLQ),
+/// with the error envelope of spec §1 in the `adgen-error` message attribute.
+#[async_trait]
+pub trait RejectQueue: Send + Sync {
+    async fn reject(&self, body: &str, error_envelope: &str) -> Result<(), PortError>;
+}
+
+/// The message attribute of a rejected intake message that holds the error envelope.
+pub const REJECT_ATTRIBUTE: &str = "adgen-error";
 
 /// The generation queue's message: ids only, never images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,8 +499,16 @@ pub struct Adapters {
     pub jobs: Arc<dyn JobStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub brands: Arc<dyn BrandStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
+    pub deliveries: Arc<dyn DeliveryStore>,
     pub queue: Arc<dyn Queue>,
     pub consumer: Arc<dyn QueueConsumer>,
+    pub delivery_queue: Arc<dyn DeliveryQueue>,
+    /// The receiving side of the delivery queue (the in-process loop of `adgen serve`; on AWS
+    /// the deliver function's event source).
+    pub delivery_consumer: Arc<dyn QueueConsumer>,
+    /// The EventBridge bus; none in `adgen serve`.
+    pub bus: Option<Arc<dyn EventBus>>,
     pub blobs: Arc<dyn BlobStore>,
     pub links: Arc<dyn ImageLinks>,
     pub watcher: Arc<dyn JobWatcher>,

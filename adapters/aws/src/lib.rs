@@ -1,9 +1,14 @@
-//! adgen's AWS adapters: DynamoDB for every record, SQS for the generation queue, S3 for
-//! images; [`adapters`] builds the whole set from configuration, once per cold start.
+//! adgen's AWS adapters: DynamoDB for every record, SQS for the queues, S3 for images,
+//! EventBridge for events; [`adapters`] builds the whole set from configuration, once per cold
+//! start.
 //!
-//! - [`DynamoStore`]: API keys, jobs, idempotency records and brands in one table (layout in
-//!   [`dynamo`]); [`create_table`] provisions that table (tests, emulator tooling).
-//! - [`SqsQueue`]: the generation queue.
+//! - [`DynamoStore`]: API keys, jobs (with the events outbox), idempotency records, brands,
+//!   webhook endpoints and deliveries in one table (layout in [`dynamo`]); [`create_table`]
+//!   provisions that table (tests, emulator tooling).
+//! - [`SqsQueue`]: the generation queue, and (a second instance) the webhook delivery queue.
+//! - [`SqsRejects`]: the intake dead-letter queue, for refused intake messages. Not part of
+//!   [`Adapters`]: only the intake function needs it and builds it over [`AwsClients::sqs`].
+//! - [`EventBridgeBus`]: the deployment's event bus.
 //! - [`S3Blobs`]: staged reference images and results.
 //!
 //! Clients are built once per cold start (see [`AwsClients`]) and shared by every request: the
@@ -12,12 +17,14 @@
 //! (the Lambda role) itself.
 
 pub mod dynamo;
+pub mod eventbridge;
 pub mod s3;
 pub mod sqs;
 
 pub use dynamo::{DynamoStore, create_table};
+pub use eventbridge::EventBridgeBus;
 pub use s3::{S3Blobs, S3Links};
-pub use sqs::SqsQueue;
+pub use sqs::{SqsQueue, SqsRejects};
 
 use std::sync::Arc;
 
@@ -63,6 +70,17 @@ pub fn sqs_client(conf: &SdkConfig, endpoint_url: Option<&str>) -> aws_sdk_sqs::
     aws_sdk_sqs::Client::from_conf(builder.build())
 }
 
+pub fn eventbridge_client(
+    conf: &SdkConfig,
+    endpoint_url: Option<&str>,
+) -> aws_sdk_eventbridge::Client {
+    let mut builder = aws_sdk_eventbridge::config::Builder::from(conf);
+    if let Some(url) = endpoint(endpoint_url) {
+        builder = builder.endpoint_url(url);
+    }
+    aws_sdk_eventbridge::Client::from_conf(builder.build())
+}
+
 /// With an endpoint override the client addresses buckets by path (`http://host/bucket/key`):
 /// emulators do not serve bucket subdomains.
 pub fn s3_client(conf: &SdkConfig, endpoint_url: Option<&str>) -> aws_sdk_s3::Client {
@@ -79,6 +97,7 @@ pub struct Endpoints {
     pub dynamodb: Option<String>,
     pub sqs: Option<String>,
     pub s3: Option<String>,
+    pub events: Option<String>,
 }
 
 impl From<&AwsConfig> for Endpoints {
@@ -87,6 +106,7 @@ impl From<&AwsConfig> for Endpoints {
             dynamodb: config.store.dynamodb_endpoint.clone(),
             sqs: config.sqs_endpoint.clone(),
             s3: config.s3_endpoint.clone(),
+            events: config.events_endpoint.clone(),
         }
     }
 }
@@ -98,6 +118,7 @@ pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
+    pub eventbridge: aws_sdk_eventbridge::Client,
 }
 
 impl AwsClients {
@@ -106,6 +127,7 @@ impl AwsClients {
             dynamodb: dynamodb_client(conf, endpoints.dynamodb.as_deref()),
             sqs: sqs_client(conf, endpoints.sqs.as_deref()),
             s3: s3_client(conf, endpoints.s3.as_deref()),
+            eventbridge: eventbridge_client(conf, endpoints.events.as_deref()),
         }
     }
 
@@ -136,15 +158,27 @@ fn assemble(clients: AwsClients, config: &AwsConfig) -> (Adapters, Arc<DynamoSto
         clients.dynamodb,
         config.store.table.clone(),
     ));
-    let queue = Arc::new(SqsQueue::new(clients.sqs, config.queue_url.clone()));
+    let queue = Arc::new(SqsQueue::new(clients.sqs.clone(), config.queue_url.clone()));
+    let delivery_queue = Arc::new(SqsQueue::new(
+        clients.sqs,
+        config.delivery_queue_url.clone(),
+    ));
     let blobs = S3Blobs::new(clients.s3, config.bucket.clone());
     let adapters = Adapters {
         keys: store.clone(),
         jobs: store.clone(),
         idempotency: store.clone(),
         brands: store.clone(),
+        webhooks: store.clone(),
+        deliveries: store.clone(),
         queue: queue.clone(),
         consumer: queue,
+        delivery_queue: delivery_queue.clone(),
+        delivery_consumer: delivery_queue,
+        bus: Some(Arc::new(EventBridgeBus::new(
+            clients.eventbridge,
+            config.event_bus.clone(),
+        ))),
         links: Arc::new(S3Links::new(
             blobs.clone(),
             config.links.url_expiry,

@@ -1,11 +1,12 @@
-//! Embedded adapters for `adgen serve`: SQLite (bundled) for records and a durable queue, a
-//! local folder for blobs. Every conditional write of the DynamoDB adapter is one SQLite
+//! Embedded adapters for `adgen serve`: SQLite (bundled) for records and two durable queues
+//! (generation and webhook delivery), a local folder for blobs. Every conditional write of the DynamoDB adapter is one SQLite
 //! transaction here, so both behave alike (the contract-test suite checks it). Long-polls wake
 //! on the store's own write notification instead of re-reading.
 
 mod blobs;
 mod queue;
 mod store;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -69,7 +70,22 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS brands (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS brands_by_org ON brands (org_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS jobs_outbox ON jobs (updated_at)
+    WHERE status IN ('completed', 'failed') AND json_extract(doc, '$.events_dispatched') = 0;
+CREATE TABLE IF NOT EXISTS webhooks (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, created_at INTEGER NOT NULL, version INTEGER NOT NULL,
+    doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhooks_by_org ON webhooks (org_id, created_at DESC, id DESC);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, job_id TEXT,
+    created_at INTEGER NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS deliveries_by_endpoint ON deliveries (endpoint_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS deliveries_by_job ON deliveries (job_id, created_at DESC, id DESC)
+    WHERE job_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, visible_at_ms INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT);
+CREATE TABLE IF NOT EXISTS delivery_queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, visible_at_ms INTEGER NOT NULL,
     receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT);
 ";
@@ -78,6 +94,8 @@ CREATE TABLE IF NOT EXISTS queue (
 pub struct Embedded {
     pub store: Arc<EmbeddedStore>,
     pub queue: Arc<EmbeddedQueue>,
+    /// The webhook delivery queue (its own table, same semantics).
+    pub delivery_queue: Arc<EmbeddedQueue>,
     pub blobs: Arc<FolderBlobs>,
 }
 
@@ -90,7 +108,8 @@ impl Embedded {
         let db = Db::open(&data_dir.join("adgen.sqlite3"))?;
         Ok(Self {
             store: Arc::new(EmbeddedStore::new(db.clone())),
-            queue: Arc::new(EmbeddedQueue::new(db)),
+            queue: Arc::new(EmbeddedQueue::new(db.clone(), "queue")),
+            delivery_queue: Arc::new(EmbeddedQueue::new(db, "delivery_queue")),
             blobs: Arc::new(FolderBlobs::new(data_dir.join("blobs"))),
         })
     }
@@ -103,8 +122,14 @@ impl Embedded {
             jobs: self.store.clone(),
             idempotency: self.store.clone(),
             brands: self.store.clone(),
+            webhooks: self.store.clone(),
+            deliveries: self.store.clone(),
             queue: self.queue.clone(),
             consumer: self.queue.clone(),
+            delivery_queue: self.delivery_queue.clone(),
+            delivery_consumer: self.delivery_queue.clone(),
+            // EventBridge is AWS's; `adgen serve` has webhooks only.
+            bus: None,
             blobs: self.blobs.clone(),
             links: Arc::new(ServedFiles::new(files_base_url)),
             watcher: self.store.clone(),

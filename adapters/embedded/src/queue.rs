@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use adgen::ports::{JobMessage, PortError, Queue, QueueConsumer, Received};
+use adgen::ports::{DeliveryQueue, JobMessage, PortError, Queue, QueueConsumer, Received};
+use adgen::webhooks::delivery::DeliveryMessage;
 use async_trait::async_trait;
 use rusqlite::params;
 use uuid::Uuid;
@@ -12,6 +13,8 @@ use super::{Db, unavailable};
 
 pub struct EmbeddedQueue {
     db: Db,
+    /// Its table: `queue` (generation) or `delivery_queue` (webhooks).
+    table: &'static str,
 }
 
 fn now_ms() -> i64 {
@@ -22,8 +25,23 @@ fn now_ms() -> i64 {
 }
 
 impl EmbeddedQueue {
-    pub(super) fn new(db: Db) -> Self {
-        Self { db }
+    pub(super) fn new(db: Db, table: &'static str) -> Self {
+        Self { db, table }
+    }
+
+    async fn insert(&self, body: String, delay: Duration) -> Result<(), PortError> {
+        let sql = format!(
+            "INSERT INTO {} (body, visible_at_ms) VALUES (?1, ?2)",
+            self.table
+        );
+        let delay_ms = millis(delay);
+        self.db
+            .run(move |conn| {
+                conn.execute(&sql, params![body, now_ms() + delay_ms])
+                    .map(|_| ())
+                    .map_err(unavailable)
+            })
+            .await
     }
 }
 
@@ -36,13 +54,14 @@ impl QueueConsumer for EmbeddedQueue {
     /// Takes up to `max` visible messages and hides them for `visibility`.
     async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Received>, PortError> {
         let visibility_ms = millis(visibility);
+        let table = self.table;
         self.db
             .run(move |conn| {
                 let tx = conn.transaction().map_err(unavailable)?;
                 let now = now_ms();
                 let rows: Vec<(i64, String, u32)> = {
                     let mut stmt = tx
-                        .prepare("SELECT id, body, receive_count FROM queue WHERE visible_at_ms <= ?1 ORDER BY id LIMIT ?2")
+                        .prepare(&format!("SELECT id, body, receive_count FROM {table} WHERE visible_at_ms <= ?1 ORDER BY id LIMIT ?2"))
                         .map_err(unavailable)?;
                     stmt.query_map(params![now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                         .map_err(unavailable)?
@@ -53,7 +72,7 @@ impl QueueConsumer for EmbeddedQueue {
                 for (id, body, count) in rows {
                     let receipt = Uuid::new_v4().to_string();
                     tx.execute(
-                        "UPDATE queue SET visible_at_ms = ?1, receive_count = receive_count + 1, receipt = ?2 WHERE id = ?3",
+                        &format!("UPDATE {table} SET visible_at_ms = ?1, receive_count = receive_count + 1, receipt = ?2 WHERE id = ?3"),
                         params![now + visibility_ms, receipt, id],
                     )
                     .map_err(unavailable)?;
@@ -72,9 +91,10 @@ impl QueueConsumer for EmbeddedQueue {
     /// Deletes a handled message; a stale receipt (redelivered since) deletes nothing.
     async fn delete(&self, receipt: &str) -> Result<(), PortError> {
         let receipt = receipt.to_owned();
+        let sql = format!("DELETE FROM {} WHERE receipt = ?1", self.table);
         self.db
             .run(move |conn| {
-                conn.execute("DELETE FROM queue WHERE receipt = ?1", params![receipt])
+                conn.execute(&sql, params![receipt])
                     .map(|_| ())
                     .map_err(unavailable)
             })
@@ -86,14 +106,15 @@ impl QueueConsumer for EmbeddedQueue {
     async fn redeliver_after(&self, receipt: &str, delay: Duration) -> Result<(), PortError> {
         let receipt = receipt.to_owned();
         let delay_ms = millis(delay);
+        let sql = format!(
+            "UPDATE {} SET visible_at_ms = ?2 WHERE receipt = ?1",
+            self.table
+        );
         self.db
             .run(move |conn| {
-                conn.execute(
-                    "UPDATE queue SET visible_at_ms = ?2 WHERE receipt = ?1",
-                    params![receipt, now_ms() + delay_ms],
-                )
-                .map(|_| ())
-                .map_err(unavailable)
+                conn.execute(&sql, params![receipt, now_ms() + delay_ms])
+                    .map(|_| ())
+                    .map_err(unavailable)
             })
             .await
     }
@@ -104,15 +125,15 @@ impl Queue for EmbeddedQueue {
     async fn send(&self, message: &JobMessage) -> Result<(), PortError> {
         let body = serde_json::to_string(message)
             .map_err(|e| PortError::Corrupt("queue message", e.to_string()))?;
-        self.db
-            .run(move |conn| {
-                conn.execute(
-                    "INSERT INTO queue (body, visible_at_ms) VALUES (?1, ?2)",
-                    params![body, now_ms()],
-                )
-                .map(|_| ())
-                .map_err(unavailable)
-            })
-            .await
+        self.insert(body, Duration::ZERO).await
+    }
+}
+
+#[async_trait]
+impl DeliveryQueue for EmbeddedQueue {
+    async fn send(&self, message: &DeliveryMessage, delay: Duration) -> Result<(), PortError> {
+        let body = serde_json::to_string(message)
+            .map_err(|e| PortError::Corrupt("queue message", e.to_string()))?;
+        self.insert(body, delay).await
     }
 }

@@ -30,6 +30,10 @@ impl EmbeddedStore {
         }
     }
 
+    pub(super) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Runs `decide` on the stored job inside one immediate transaction, writes what it
     /// returns and tells the watchers.
     async fn rewrite_job<T: Send + 'static>(
@@ -317,33 +321,74 @@ impl JobStore for EmbeddedStore {
         updated_before: UnixSeconds,
         limit: usize,
     ) -> Result<Vec<Job>, PortError> {
-        self.db
-            .run(move |conn| {
-                let mut stmt = conn
-                    .prepare(&format!(
-                        "SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('queued', 'processing') \
-                         AND updated_at <= ?1 ORDER BY updated_at, id LIMIT ?2"
-                    ))
-                    .map_err(unavailable)?;
-                let rows = stmt
-                    .query_map(params![updated_before, limit as i64], job_from_row)
-                    .map_err(unavailable)?
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(unavailable)?;
-                // One unreadable job must not stop the sweep for all the others.
-                Ok(rows
-                    .into_iter()
-                    .filter_map(|row| {
-                        decode_job(row)
-                            .inspect_err(
-                                |e| tracing::error!(error = %e, "stale job unreadable; skipped"),
-                            )
-                            .ok()
-                    })
-                    .collect())
-            })
-            .await
+        jobs_where(
+            &self.db,
+            "status IN ('queued', 'processing')",
+            updated_before,
+            limit,
+        )
+        .await
     }
+
+    async fn list_undispatched(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError> {
+        jobs_where(
+            &self.db,
+            "status IN ('completed', 'failed') AND json_extract(doc, '$.events_dispatched') = 0",
+            updated_before,
+            limit,
+        )
+        .await
+    }
+
+    async fn mark_dispatched(&self, job_id: Uuid) -> Result<(), PortError> {
+        self.rewrite_job(job_id, move |stored| match stored {
+            Some(job) if job.status.is_terminal() && !job.events_dispatched => (
+                Some(Job {
+                    events_dispatched: true,
+                    ..job
+                }),
+                (),
+            ),
+            _ => (None, ()),
+        })
+        .await
+    }
+}
+
+/// Jobs selected by `condition` (`?1` is the update bound, `?2` the limit), oldest first; an
+/// unreadable one is logged and skipped, so it cannot stop the others.
+async fn jobs_where(
+    db: &Db,
+    condition: &'static str,
+    updated_before: UnixSeconds,
+    limit: usize,
+) -> Result<Vec<Job>, PortError> {
+    db.run(move |conn| {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE {condition} \
+                 AND updated_at <= ?1 ORDER BY updated_at, id LIMIT ?2"
+            ))
+            .map_err(unavailable)?;
+        let rows = stmt
+            .query_map(params![updated_before, limit as i64], job_from_row)
+            .map_err(unavailable)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(unavailable)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                decode_job(row)
+                    .inspect_err(|e| tracing::error!(error = %e, "job unreadable; skipped"))
+                    .ok()
+            })
+            .collect())
+    })
+    .await
 }
 
 const IDEM_COLUMNS: &str = "org_id, endpoint, key_hash, fingerprint, token, job_id, state, created_at, \

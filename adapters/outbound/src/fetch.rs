@@ -268,6 +268,27 @@ impl Fetcher {
         })
     }
 
+    /// One checked POST (a webhook delivery): the URL judged by the same rules, no redirect
+    /// followed (a 3xx is just the answer), all within `within`. The status code as answered.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: Bytes,
+        within: Duration,
+    ) -> Result<u16, FetchError> {
+        let url = Url::parse(url).map_err(|_| FetchError::InvalidUrl)?;
+        self.check(&url)?;
+        let mut request = self.client.post(url).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let sent = tokio::time::timeout(within, request.send())
+            .await
+            .map_err(|_| FetchError::Timeout)?;
+        Ok(sent.map_err(transport_error)?.status().as_u16())
+    }
+
     /// The rules every hop must pass before it is requested.
     fn check(&self, url: &Url) -> Result<(), FetchError> {
         if self.rules.local_dev && is_local_dev_url(url) && url.username().is_empty() {

@@ -1,4 +1,4 @@
-//! What the adgen HTTP Lambda functions (submit, jobs) share: the conversion between API
+//! What the adgen Lambda functions (submit, jobs, brands, webhooks, intake) share: the conversion between API
 //! Gateway events and the domain's plain HTTP types, and their services over the AWS adapters,
 //! built once per cold start. It links no HTTP client, codec or font: those belong to the
 //! generate function alone.
@@ -54,16 +54,20 @@ pub fn to_lambda(response: HttpResponse) -> lambda_http::Response<Body> {
 /// The submit function's service over DynamoDB, SQS and S3.
 pub async fn submit_service(config: &SubmitConfig) -> SubmitService {
     let adapters = adgen_aws::adapters(&config.aws).await;
+    SubmitService::new(&adapters, Arc::new(SystemClock), submit_settings(config))
+}
+
+/// The submission settings of `config` (the submit and intake functions share them).
+pub fn submit_settings(config: &SubmitConfig) -> SubmitSettings {
     let defaults = SubmitSettings::default();
-    let settings = SubmitSettings {
+    SubmitSettings {
         idempotency: adgen::service::idempotency::IdempotencyPolicy {
             ttl_seconds: config.idempotency_ttl_seconds,
             ..defaults.idempotency
         },
         key_cache_ttl: config.aws.api_key_cache_ttl,
         ..defaults
-    };
-    SubmitService::new(&adapters, Arc::new(SystemClock), settings)
+    }
 }
 
 /// The jobs function's service over DynamoDB, with image URLs minted from S3.

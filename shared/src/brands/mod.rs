@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::UnixSeconds;
-use crate::digest::sha256_hex;
+use crate::digest::derived_uuid;
 
 /// A stored brand record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,12 +57,7 @@ impl Brand {
     /// re-extracting a domain updates that brand and two extractions racing for it write one
     /// record (a UUID v8 from a SHA-256 of both).
     pub fn extracted_id(org_id: Uuid, domain: &str) -> Uuid {
-        let digest = sha256_hex(format!("brand-extraction\n{org_id}\n{domain}").as_bytes());
-        let mut bytes = [0u8; 16];
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&digest[i * 2..i * 2 + 2], 16).unwrap_or(0);
-        }
-        uuid::Builder::from_custom_bytes(bytes).into_uuid()
+        derived_uuid(&format!("brand-extraction\n{org_id}\n{domain}"))
     }
 }
 

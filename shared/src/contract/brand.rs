@@ -192,7 +192,7 @@ impl ListQuery {
     }
 }
 
-fn object_body(body: &[u8]) -> Result<Map<String, Value>, BodyError> {
+pub(super) fn object_body(body: &[u8]) -> Result<Map<String, Value>, BodyError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| BodyError::Json(json_error_text(&e)))?;
     match value {

@@ -35,6 +35,8 @@ pub enum Expansion {
     Ad,
     Diagnostics,
     Brand,
+    /// The job's webhook deliveries (spec §5).
+    Deliveries,
 }
 
 impl Expansion {
@@ -43,6 +45,7 @@ impl Expansion {
             "ad" => Some(Expansion::Ad),
             "diagnostics" => Some(Expansion::Diagnostics),
             "brand" => Some(Expansion::Brand),
+            "deliveries" => Some(Expansion::Deliveries),
             _ => None,
         }
     }

@@ -12,6 +12,8 @@ use crate::service::brands::BrandError;
 use crate::service::idempotency::IdempotencyError;
 use crate::service::jobs::GetJobError;
 use crate::service::submit::SubmitError;
+use crate::service::webhooks::WebhookError;
+use crate::webhooks::MAX_ENDPOINTS_PER_ORG;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -372,6 +374,60 @@ impl From<BrandError> for ApiError {
             BrandError::InvalidIdempotencyKey => ApiError::invalid_idempotency_key(),
             BrandError::Idempotency(e) => e.into(),
             BrandError::Dependency(e) => e.into(),
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        use StatusCode as S;
+        match e {
+            WebhookError::InvalidJson(detail) => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "invalid_json_body",
+                format!("the body is not valid JSON: {detail}"),
+            ),
+            WebhookError::InvalidBody(issues) => ApiError::invalid("invalid_request_body", issues),
+            WebhookError::InvalidQuery(issues) => ApiError::invalid("invalid_query_param", issues),
+            WebhookError::InvalidWebhookId => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "invalid_webhook_id",
+                "the webhook id must be a UUID",
+            )
+            .with_param("id"),
+            WebhookError::NotFound => ApiError::new(
+                S::NOT_FOUND,
+                ErrorType::NotFoundError,
+                "webhook_not_found",
+                "no webhook endpoint with this id exists in your organisation",
+            )
+            .with_param("id"),
+            WebhookError::InvalidDeliveryId => ApiError::new(
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "invalid_delivery_id",
+                "the delivery id must be a UUID",
+            )
+            .with_param("delivery_id"),
+            WebhookError::DeliveryNotFound => ApiError::new(
+                S::NOT_FOUND,
+                ErrorType::NotFoundError,
+                "delivery_not_found",
+                "no delivery with this id exists for this webhook endpoint",
+            )
+            .with_param("delivery_id"),
+            WebhookError::LimitReached => ApiError::new(
+                S::CONFLICT,
+                ErrorType::InvalidRequestError,
+                "webhook_limit_reached",
+                format!(
+                    "an organisation may register at most {MAX_ENDPOINTS_PER_ORG} webhook endpoints; delete one first"
+                ),
+            ),
+            WebhookError::Random(cause) => ApiError::internal(&cause),
+            WebhookError::Dependency(e) => e.into(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The job record as a client sees it (spec §4): the stored job without internal fields,
-//! expansions (`ad`, `brand`, `payload.diagnostics`) on request, and the `fields` projection.
+//! expansions (`ad`, `brand`, `payload.diagnostics`, `deliveries`) on request, and the `fields` projection.
 
 use serde_json::{Map, Value, json};
 
@@ -52,6 +52,15 @@ pub fn render(read: &JobRead, query: &JobQuery) -> Value {
             None => Value::Null,
         };
         data.insert("brand".into(), brand);
+    }
+    if query.expand.contains(&Expansion::Deliveries) {
+        let deliveries: Vec<Value> = read
+            .deliveries
+            .iter()
+            .flatten()
+            .map(super::webhook_view::render_delivery)
+            .collect();
+        data.insert("deliveries".into(), Value::Array(deliveries));
     }
     Value::Object(data)
 }

@@ -6,6 +6,7 @@
 pub mod brand_view;
 pub mod error;
 pub mod job_view;
+pub mod webhook_view;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub use error::{ApiError, ErrorType};
 use crate::UnixSeconds;
 use crate::contract::brand::{BRANDS_EXTRACT_PATH, BRANDS_PATH, BRANDS_PREFIX};
 use crate::contract::job_query::JobQuery;
+use crate::contract::webhook::{WEBHOOKS_PATH, WEBHOOKS_PREFIX};
 use crate::contract::{
     ADS_GENERATE_PATH, GENERATIONS_PATH, JOBS_PREFIX, RequestId, envelope, generation,
 };
@@ -28,6 +30,7 @@ use crate::idempotency::{self, StoredResponse};
 use crate::service::brands::{BrandsService, ExtractOutcome};
 use crate::service::jobs::JobsService;
 use crate::service::submit::{SubmitError, SubmitOutcome, SubmitService};
+use crate::service::webhooks::WebhooksService;
 
 pub type HttpRequest = http::Request<Bytes>;
 pub type HttpResponse = http::Response<Bytes>;
@@ -46,6 +49,7 @@ pub enum Route {
     Submit,
     GetJob(String),
     Brand(BrandRoute),
+    Webhook(WebhookRoute),
 }
 
 /// The routes under `/api/v1/brands` (the brands function's).
@@ -58,6 +62,59 @@ pub enum BrandRoute {
     Delete(String),
 }
 
+/// The routes under `/api/v1/webhooks` (the webhooks function's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookRoute {
+    Create,
+    List,
+    Get(String),
+    Update(String),
+    Delete(String),
+    RotateSecret(String),
+    Test(String),
+    Deliveries(String),
+    Resend { id: String, delivery_id: String },
+}
+
+impl WebhookRoute {
+    /// The routes whose body is a JSON document.
+    fn takes_body(&self) -> bool {
+        matches!(self, WebhookRoute::Create | WebhookRoute::Update(_))
+    }
+}
+
+/// The path below `/api/v1/webhooks/`: the methods it takes and the route of each.
+fn webhook_routes(rest: &str) -> Option<(&'static str, Vec<(&'static str, Route)>)> {
+    let segments: Vec<&str> = rest.split('/').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return None;
+    }
+    let id = segments[0].to_owned();
+    let one =
+        |method: &'static str, route: WebhookRoute| (method, vec![(method, Route::Webhook(route))]);
+    Some(match segments[1..] {
+        [] => (
+            "GET, PATCH, DELETE",
+            vec![
+                ("GET", Route::Webhook(WebhookRoute::Get(id.clone()))),
+                ("PATCH", Route::Webhook(WebhookRoute::Update(id.clone()))),
+                ("DELETE", Route::Webhook(WebhookRoute::Delete(id))),
+            ],
+        ),
+        ["rotate-secret"] => one("POST", WebhookRoute::RotateSecret(id)),
+        ["test"] => one("POST", WebhookRoute::Test(id)),
+        ["deliveries"] => one("GET", WebhookRoute::Deliveries(id)),
+        ["deliveries", delivery_id, "resend"] => one(
+            "POST",
+            WebhookRoute::Resend {
+                id,
+                delivery_id: delivery_id.to_owned(),
+            },
+        ),
+        _ => return None,
+    })
+}
+
 pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
     let one_segment = |prefix: &str| {
         path.strip_prefix(prefix)
@@ -65,32 +122,41 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             .map(str::to_owned)
     };
     // Each path: the methods it takes (the `Allow` of a 405) and the route of each.
-    let (allow, routes): (&'static str, Vec<(&str, Route)>) =
-        if path == GENERATIONS_PATH || path == ADS_GENERATE_PATH {
-            ("POST", vec![("POST", Route::Submit)])
-        } else if let Some(id) = one_segment(JOBS_PREFIX) {
-            ("GET", vec![("GET", Route::GetJob(id))])
-        } else if path == BRANDS_PATH {
-            (
-                "GET, POST",
-                vec![
-                    ("POST", Route::Brand(BrandRoute::Create)),
-                    ("GET", Route::Brand(BrandRoute::List)),
-                ],
-            )
-        } else if path == BRANDS_EXTRACT_PATH {
-            ("POST", vec![("POST", Route::Brand(BrandRoute::Extract))])
-        } else if let Some(id) = one_segment(BRANDS_PREFIX) {
-            (
-                "GET, DELETE",
-                vec![
-                    ("GET", Route::Brand(BrandRoute::Get(id.clone()))),
-                    ("DELETE", Route::Brand(BrandRoute::Delete(id))),
-                ],
-            )
-        } else {
-            return Err(ApiError::route_not_found());
-        };
+    let (allow, routes): (&'static str, Vec<(&str, Route)>) = if path == WEBHOOKS_PATH {
+        (
+            "GET, POST",
+            vec![
+                ("POST", Route::Webhook(WebhookRoute::Create)),
+                ("GET", Route::Webhook(WebhookRoute::List)),
+            ],
+        )
+    } else if let Some(rest) = path.strip_prefix(WEBHOOKS_PREFIX) {
+        webhook_routes(rest).ok_or_else(ApiError::route_not_found)?
+    } else if path == GENERATIONS_PATH || path == ADS_GENERATE_PATH {
+        ("POST", vec![("POST", Route::Submit)])
+    } else if let Some(id) = one_segment(JOBS_PREFIX) {
+        ("GET", vec![("GET", Route::GetJob(id))])
+    } else if path == BRANDS_PATH {
+        (
+            "GET, POST",
+            vec![
+                ("POST", Route::Brand(BrandRoute::Create)),
+                ("GET", Route::Brand(BrandRoute::List)),
+            ],
+        )
+    } else if path == BRANDS_EXTRACT_PATH {
+        ("POST", vec![("POST", Route::Brand(BrandRoute::Extract))])
+    } else if let Some(id) = one_segment(BRANDS_PREFIX) {
+        (
+            "GET, DELETE",
+            vec![
+                ("GET", Route::Brand(BrandRoute::Get(id.clone()))),
+                ("DELETE", Route::Brand(BrandRoute::Delete(id))),
+            ],
+        )
+    } else {
+        return Err(ApiError::route_not_found());
+    };
     routes
         .into_iter()
         .find(|(m, _)| *m == method.as_str())
@@ -105,6 +171,7 @@ pub struct Services<'a> {
     pub submit: Option<&'a SubmitService>,
     pub jobs: Option<&'a JobsService>,
     pub brands: Option<&'a BrandsService>,
+    pub webhooks: Option<&'a WebhooksService>,
 }
 
 /// The whole API in one process (`adgen serve`); each Lambda function uses its own part.
@@ -112,6 +179,7 @@ pub struct Api {
     pub submit: Arc<SubmitService>,
     pub jobs: Arc<JobsService>,
     pub brands: Arc<BrandsService>,
+    pub webhooks: Arc<WebhooksService>,
 }
 
 impl Api {
@@ -120,6 +188,7 @@ impl Api {
             submit: Some(&self.submit),
             jobs: Some(&self.jobs),
             brands: Some(&self.brands),
+            webhooks: Some(&self.webhooks),
         };
         dispatch(services, request).await
     }
@@ -148,6 +217,15 @@ pub async fn handle_jobs(service: &JobsService, request: HttpRequest) -> HttpRes
 pub async fn handle_brands(service: &BrandsService, request: HttpRequest) -> HttpResponse {
     let services = Services {
         brands: Some(service),
+        ..Services::default()
+    };
+    dispatch(services, request).await
+}
+
+/// Entry point of the webhooks function: the routes under `/api/v1/webhooks`.
+pub async fn handle_webhooks(service: &WebhooksService, request: HttpRequest) -> HttpResponse {
+    let services = Services {
+        webhooks: Some(service),
         ..Services::default()
     };
     dispatch(services, request).await
@@ -184,6 +262,13 @@ async fn dispatch(services: Services<'_>, request: HttpRequest) -> HttpResponse 
                     ..
                 },
             ) => brands(service, route, request, &request_id).await,
+            (
+                Route::Webhook(route),
+                Services {
+                    webhooks: Some(service),
+                    ..
+                },
+            ) => webhooks(service, route, request, &request_id).await,
             _ => finish(Err(ApiError::route_not_found()), &request_id),
         }
     };
@@ -350,6 +435,109 @@ async fn brands(
         tracing::info!(
             status = response.status().as_u16(),
             "brand request answered"
+        );
+    }
+    finish(result, request_id)
+}
+
+async fn webhooks(
+    service: &WebhooksService,
+    route: WebhookRoute,
+    request: HttpRequest,
+    request_id: &RequestId,
+) -> HttpResponse {
+    let received_at = service.clock.now();
+    let result: Result<HttpResponse, ApiError> = async {
+        let principal = service
+            .auth
+            .authenticate(header_bytes(request.headers(), header::AUTHORIZATION))
+            .await?;
+        if route.takes_body() {
+            let limit = service.settings.max_body_bytes;
+            if request.body().len() > limit {
+                return Err(ApiError::body_too_large(limit));
+            }
+            if !is_json_content_type(request.headers()) {
+                return Err(ApiError::unsupported_media_type());
+            }
+        }
+        let body = request.body();
+        let ok = |status, object: &str, data: &serde_json::Value| {
+            success(status, request_id, object, "completed", received_at, data)
+        };
+        let query = request.uri().query();
+        Ok(match route {
+            WebhookRoute::Create => {
+                let read = service.create(principal, body).await?;
+                ok(
+                    StatusCode::CREATED,
+                    "webhook",
+                    &webhook_view::render(&read.endpoint, true),
+                )
+            }
+            WebhookRoute::List => {
+                let list = service.list(principal, query).await?;
+                ok(StatusCode::OK, "list", &webhook_view::render_list(&list))
+            }
+            WebhookRoute::Get(id) => {
+                let endpoint = service.get(principal, &id).await?;
+                ok(
+                    StatusCode::OK,
+                    "webhook",
+                    &webhook_view::render(&endpoint, false),
+                )
+            }
+            WebhookRoute::Update(id) => {
+                let endpoint = service.update(principal, &id, body).await?;
+                ok(
+                    StatusCode::OK,
+                    "webhook",
+                    &webhook_view::render(&endpoint, false),
+                )
+            }
+            WebhookRoute::Delete(id) => {
+                let id = service.delete(principal, &id).await?;
+                ok(StatusCode::OK, "webhook", &webhook_view::deleted(id))
+            }
+            WebhookRoute::RotateSecret(id) => {
+                let read = service.rotate(principal, &id).await?;
+                ok(
+                    StatusCode::OK,
+                    "webhook",
+                    &webhook_view::render(&read.endpoint, true),
+                )
+            }
+            WebhookRoute::Test(id) => {
+                let delivery = service.test(principal, &id).await?;
+                ok(
+                    StatusCode::OK,
+                    "delivery",
+                    &webhook_view::render_delivery(&delivery),
+                )
+            }
+            WebhookRoute::Deliveries(id) => {
+                let list = service.deliveries(principal, &id, query).await?;
+                ok(
+                    StatusCode::OK,
+                    "list",
+                    &webhook_view::render_deliveries(&list),
+                )
+            }
+            WebhookRoute::Resend { id, delivery_id } => {
+                let delivery = service.resend(principal, &id, &delivery_id).await?;
+                ok(
+                    StatusCode::OK,
+                    "delivery",
+                    &webhook_view::render_delivery(&delivery),
+                )
+            }
+        })
+    }
+    .await;
+    if let Ok(response) = &result {
+        tracing::info!(
+            status = response.status().as_u16(),
+            "webhook request answered"
         );
     }
     finish(result, request_id)

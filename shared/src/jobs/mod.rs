@@ -223,6 +223,10 @@ pub struct Job {
     /// What the worker did, for `expand=diagnostics`.
     #[serde(default)]
     pub diagnostics: Diagnostics,
+    /// False until a terminal job's events were handed on: a terminal job with this false is
+    /// in the outbox, from the very write that ended it (spec §5, §10).
+    #[serde(default)]
+    pub events_dispatched: bool,
 }
 
 /// A worker's exclusive, time-limited right to process a job.
@@ -297,6 +301,7 @@ impl Job {
             lease: None,
             claims: 0,
             diagnostics: Diagnostics::default(),
+            events_dispatched: false,
         }
     }
 

@@ -21,6 +21,7 @@ use crate::ports::{
     ImageCodec, ImageError, ImageGenerator, JobMessage, JobStore, PortError, QueueConsumer,
     Received, ReferenceFetcher, SiteFetcher, SiteResource,
 };
+use crate::service::events::Outbox;
 
 /// What the caller does with the message that carried the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,8 @@ pub struct Worker {
     pub codec: Arc<dyn ImageCodec>,
     pub clock: Arc<dyn Clock>,
     pub settings: WorkerSettings,
+    /// Hands on a finished job's events (spec §5, §10).
+    pub outbox: Outbox,
 }
 
 /// The brand a generation uses: what the brief and the colours read, and the logo.
@@ -90,6 +93,8 @@ pub(super) struct Attempt<'a> {
     pub(super) job: Job,
     owner: String,
     step_started: Instant,
+    /// Set once a write ending the job (completed or failed) was stored.
+    ended: bool,
 }
 
 impl Attempt<'_> {
@@ -116,6 +121,7 @@ impl Attempt<'_> {
     pub(super) async fn save(&mut self) -> Result<(), Stop> {
         self.job.updated_at = self.worker.clock.now();
         if self.worker.jobs.save_leased(&self.job, &self.owner).await? {
+            self.ended = self.job.status.is_terminal();
             Ok(())
         } else {
             Err(Stop::LeaseLost)
@@ -139,6 +145,7 @@ impl Worker {
             site: parts.site,
             generator: parts.generator,
             codec: parts.codec,
+            outbox: Outbox::new(adapters, clock.clone()),
             clock,
             settings,
         }
@@ -178,14 +185,33 @@ impl Worker {
             job,
             owner,
             step_started: Instant::now(),
+            ended: false,
         };
-        match self.run(&mut attempt).await {
+        let disposition = self
+            .attempt(&mut attempt, final_delivery, receive_count)
+            .await;
+        if attempt.ended
+            && let Err(e) = self.outbox.dispatch(&attempt.job).await
+        {
+            // The job is in the outbox still: the sweep dispatches it.
+            tracing::warn!(job_id = %attempt.job.id, error = %e, "events not dispatched yet");
+        }
+        disposition
+    }
+
+    async fn attempt(
+        &self,
+        attempt: &mut Attempt<'_>,
+        final_delivery: bool,
+        receive_count: u32,
+    ) -> Disposition {
+        match self.run(attempt).await {
             Ok(()) => Disposition::Acknowledge,
             Err(Stop::LeaseLost) => {
                 tracing::warn!(job_id = %attempt.job.id, "lease lost; the new holder finishes the job");
                 Disposition::Acknowledge
             }
-            Err(Stop::Fail(code, message)) => self.fail(&mut attempt, code, message).await,
+            Err(Stop::Fail(code, message)) => self.fail(attempt, code, message).await,
             Err(Stop::Transient(cause)) if final_delivery => {
                 tracing::error!(job_id = %attempt.job.id, %cause, "transient failure on the last delivery");
                 let code = if attempt.job.payload.phase == Phase::Generating {
@@ -193,12 +219,12 @@ impl Worker {
                 } else {
                     FailureCode::InternalStepFailed
                 };
-                self.fail(&mut attempt, code, failure_message(code).to_owned())
+                self.fail(attempt, code, failure_message(code).to_owned())
                     .await
             }
             Err(Stop::Transient(cause)) => {
                 tracing::warn!(job_id = %attempt.job.id, %cause, receive_count, "transient failure; will retry");
-                self.release(&mut attempt).await;
+                self.release(attempt).await;
                 Disposition::Retry
             }
         }

@@ -12,10 +12,12 @@ use crate::auth::Principal;
 use crate::contract::job_query::{Expansion, JobQuery};
 use crate::jobs::{Job, JobStatus, Phase, Work};
 use crate::ports::{
-    Adapters, BrandStore, Clock, ImageLinks, JobStore, JobWatch, JobWatcher, PortError,
+    Adapters, BrandStore, Clock, DeliveriesOf, DeliveryStore, ImageLinks, JobStore, JobWatch,
+    JobWatcher, PortError,
 };
 use crate::service::auth::Authenticator;
 use crate::service::brands::{BrandRead, brand_read};
+use crate::webhooks::delivery::Delivery;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GetJobError {
@@ -40,12 +42,18 @@ pub enum JobBrand {
 pub struct JobRead {
     pub job: Job,
     pub brand: Option<JobBrand>,
+    /// The job's webhook deliveries, for `expand=deliveries`.
+    pub deliveries: Option<Vec<Delivery>>,
 }
+
+/// The most deliveries `expand=deliveries` lists (one per endpoint; the endpoint cap is lower).
+const MAX_JOB_DELIVERIES: usize = 100;
 
 pub struct JobsService {
     pub auth: Arc<Authenticator>,
     pub jobs: Arc<dyn JobStore>,
     pub brands: Arc<dyn BrandStore>,
+    pub deliveries: Arc<dyn DeliveryStore>,
     pub links: Arc<dyn ImageLinks>,
     pub watcher: Arc<dyn JobWatcher>,
     pub clock: Arc<dyn Clock>,
@@ -58,6 +66,7 @@ impl JobsService {
             auth: Arc::new(Authenticator::new(adapters.keys.clone(), key_cache_ttl)),
             jobs: adapters.jobs.clone(),
             brands: adapters.brands.clone(),
+            deliveries: adapters.deliveries.clone(),
             links: adapters.links.clone(),
             watcher: adapters.watcher.clone(),
             clock,
@@ -84,16 +93,25 @@ impl JobsService {
                 job = self.read(principal, job_id).await?;
             }
         }
-        if job.status == JobStatus::Completed
-            && let Some(key) = job.result_key()
-        {
-            job.payload.image_url = Some(self.links.url(&key).await?);
-        }
+        mint_image_url(self.links.as_ref(), &mut job).await?;
         let brand = match query.expand.contains(&Expansion::Brand) {
             true => self.brand_of(&job).await?,
             false => None,
         };
-        Ok(JobRead { job, brand })
+        let deliveries = match query.expand.contains(&Expansion::Deliveries) {
+            true => Some(
+                self.deliveries
+                    .list(job.org_id, DeliveriesOf::Job(job.id), MAX_JOB_DELIVERIES, 0)
+                    .await?
+                    .deliveries,
+            ),
+            false => None,
+        };
+        Ok(JobRead {
+            job,
+            brand,
+            deliveries,
+        })
     }
 
     async fn read(&self, principal: Principal, job_id: Uuid) -> Result<Job, GetJobError> {
@@ -120,6 +138,16 @@ impl JobsService {
             (None, None) => None,
         })
     }
+}
+
+/// Sets `payload.image_url` of a completed job, minted now (a stored URL would go stale).
+pub async fn mint_image_url(links: &dyn ImageLinks, job: &mut Job) -> Result<(), PortError> {
+    if job.status == JobStatus::Completed
+        && let Some(key) = job.result_key()
+    {
+        job.payload.image_url = Some(links.url(&key).await?);
+    }
+    Ok(())
 }
 
 /// Long-poll pacing by re-reading (AWS): quick while the job is about to finish or has just

@@ -3,7 +3,8 @@
 //! - sends the message of a job whose submission wrote the record but never enqueued it,
 //! - re-sends the message of a job stuck `queued` (its message was lost or dead-lettered),
 //! - hands a `processing` job whose worker died (lease expired) back to the queue,
-//! - fails a job claimed too many times, or older than the age limit.
+//! - fails a job claimed too many times, or older than the age limit,
+//! - and dispatches the events of finished jobs still in the outbox (`events::Outbox`).
 //!
 //! Every change is conditional (`save_abandoned`), so a sweep racing a worker never
 //! overwrites the worker's progress.
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use crate::UnixSeconds;
 use crate::jobs::{FailureCode, Job, JobStatus, Phase};
 use crate::ports::{Adapters, Clock, JobMessage, JobStore, PortError, Queue};
+use crate::service::events::Outbox;
 
 #[derive(Debug, Clone, Copy)]
 pub struct SweepSettings {
@@ -45,6 +47,9 @@ pub struct SweepReport {
     pub inspected: usize,
     pub resent: usize,
     pub failed: usize,
+    /// Finished jobs whose events the sweep dispatched (left in the outbox by a crash or an
+    /// outage, or failed by this sweep).
+    pub dispatched: usize,
 }
 
 pub struct Sweeper {
@@ -52,6 +57,7 @@ pub struct Sweeper {
     pub queue: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
     pub settings: SweepSettings,
+    pub outbox: Outbox,
 }
 
 impl Sweeper {
@@ -60,6 +66,7 @@ impl Sweeper {
         Self {
             jobs: adapters.jobs.clone(),
             queue: adapters.queue.clone(),
+            outbox: Outbox::new(adapters, clock.clone()),
             clock,
             settings,
         }
@@ -102,7 +109,12 @@ impl Sweeper {
                 tracing::warn!(error = %e, "sweep step failed; the next sweep retries");
             }
         }
-        if report.resent + report.failed > 0 {
+        // The outbox: jobs this sweep failed, and any a crash left behind.
+        match self.outbox.drain(self.settings.batch).await {
+            Ok(n) => report.dispatched = n,
+            Err(e) => tracing::warn!(error = %e, "outbox not drained; the next sweep retries"),
+        }
+        if report.resent + report.failed + report.dispatched > 0 {
             tracing::info!(?report, "sweep acted");
         }
         Ok(report)
@@ -159,6 +171,9 @@ impl Sweeper {
         let failed = self.jobs.save_abandoned(&job, now).await?;
         if failed {
             tracing::warn!(job_id = %job.id, why, "sweep failed job");
+            if let Err(e) = self.outbox.dispatch(&job).await {
+                tracing::warn!(job_id = %job.id, error = %e, "events not dispatched yet");
+            }
         }
         Ok(failed)
     }

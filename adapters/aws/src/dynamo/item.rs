@@ -1,6 +1,6 @@
 //! The attribute plumbing every record shares: key formats, building and reading
-//! `AttributeValue`s, expression placeholders and the split between a refused condition and an
-//! outage. Kept apart so each record's module reads as its queries alone.
+//! `AttributeValue`s, expression placeholders, the versioned-write condition and the split
+//! between a refused condition and an outage. Kept apart so each record's module reads as its queries alone.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -81,6 +81,33 @@ pub(super) fn names(expressions: &[&str]) -> HashMap<String, String> {
         .into_iter()
         .map(|name| (format!("#{name}"), name.to_owned()))
         .collect()
+}
+
+/// A change to a versioned record (webhook endpoint, delivery) goes through only over the
+/// version it was made from, in the same organisation. A missing item has no `version`, so it
+/// fails too: an update never creates a record.
+pub(super) const SAME_VERSION: &str = "#version = :expected AND #org_id = :org";
+
+/// A record's `version` as stored (N); a version beyond `i64` cannot be written.
+pub(super) fn version_attr(version: u64, kind: &'static str) -> Result<i64, PortError> {
+    i64::try_from(version).map_err(|_| PortError::Corrupt(kind, format!("version {version}")))
+}
+
+/// The values [`SAME_VERSION`] names for a change to `version`; none when `version` cannot
+/// be a change (0 has no version before it), which is refused like any stale change.
+pub(super) fn version_values(
+    version: u64,
+    org_id: Uuid,
+    kind: &'static str,
+) -> Result<Option<Item>, PortError> {
+    let Some(expected) = version.checked_sub(1) else {
+        tracing::warn!(kind, "a change to version 0 refused");
+        return Ok(None);
+    };
+    Ok(Some(attrs([
+        (":expected", num(version_attr(expected, kind)?)),
+        (":org", text(org_id.to_string())),
+    ])))
 }
 
 /// The outcome of a write that may carry a condition.

@@ -1,6 +1,8 @@
 //! Jobs ([`JobStore`]). Status, lease and claims change through conditional updates of their
-//! own attributes, so two workers can never both hold a job; `gsi2` lists the unfinished ones
-//! for the sweep.
+//! own attributes, so two workers can never both hold a job. `gsi2` lists the unfinished ones
+//! for the sweep (`ACTIVE`) and, as the outbox, the finished ones whose events were not yet
+//! handed on (`OUTBOX`): the write that ends a job puts it there, [`JobStore::mark_dispatched`]
+//! takes it out.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
@@ -20,6 +22,9 @@ const JOB_SK: &str = "JOB";
 
 /// `gsi2pk` of every queued or processing job.
 const ACTIVE: &str = "ACTIVE";
+
+/// `gsi2pk` of every completed or failed job whose events were not yet dispatched.
+const OUTBOX: &str = "OUTBOX";
 
 /// A job no worker may hold at `:now`: queued, or processing under a lease that has expired
 /// (see [`claimable_values`]). A processing job without `lease_until` never matches.
@@ -182,9 +187,53 @@ impl JobStore for DynamoStore {
         // `gsi2` is eventually consistent: a job may be listed a moment after it finished or
         // was re-claimed, or missed until the next sweep. That is fine: the sweep re-judges
         // every job it acts on through a conditional write (`claim`, `save_abandoned`).
-        let condition = "#gsi2pk = :active AND #gsi2sk <= :upper";
+        self.list_gsi2(ACTIVE, updated_before, limit).await
+    }
+
+    async fn list_undispatched(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError> {
+        // Eventually consistent as well: a job dispatched a moment ago may still be listed.
+        // Dispatching is idempotent (stable event and delivery ids), so a second drain only
+        // finds what the first one wrote.
+        self.list_gsi2(OUTBOX, updated_before, limit).await
+    }
+
+    async fn mark_dispatched(&self, job_id: Uuid) -> Result<(), PortError> {
+        // The condition keeps a stray update from creating a bare item for a missing job, and
+        // from taking a job that is not finished (so not in the outbox) out of the sweep's index.
+        let update = "SET #events_dispatched = :true REMOVE #gsi2pk, #gsi2sk";
+        let condition = "attribute_exists(#pk) AND #status IN (:completed, :failed)";
         let values = attrs([
-            (":active", text(ACTIVE)),
+            (":true", AttributeValue::Bool(true)),
+            (":completed", text(JobStatus::Completed.as_str())),
+            (":failed", text(JobStatus::Failed.as_str())),
+        ]);
+        let sent = self
+            .update_job(job_id, update, condition, values)
+            .send()
+            .await;
+        if let Write::Refused(_) = conditional(sent)? {
+            tracing::warn!(%job_id, "job missing or not finished; not marked dispatched");
+        }
+        Ok(())
+    }
+}
+
+impl DynamoStore {
+    /// The jobs of `gsi2` partition `partition` last updated at or before `updated_before`,
+    /// oldest first, at most `limit`. An unreadable job is logged and skipped.
+    async fn list_gsi2(
+        &self,
+        partition: &str,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError> {
+        let condition = "#gsi2pk = :partition AND #gsi2sk <= :upper";
+        let values = attrs([
+            (":partition", text(partition)),
             (":upper", text(stale_upper_bound(updated_before))),
         ]);
         let mut jobs = Vec::new();
@@ -204,10 +253,12 @@ impl JobStore for DynamoStore {
                 .send()
                 .await
                 .map_err(dynamo_err)?;
-            // One unreadable job must not stop the sweep for all the others.
+            // One unreadable job must not stop the sweep or the drain for all the others.
             jobs.extend(page.items().iter().filter_map(|item| {
                 job_from_item(item)
-                    .inspect_err(|e| tracing::error!(error = %e, "stale job unreadable; skipped"))
+                    .inspect_err(|e| {
+                        tracing::error!(error = %e, partition, "listed job unreadable; skipped");
+                    })
                     .ok()
             }));
             match page.last_evaluated_key {
@@ -240,6 +291,10 @@ fn job_item(job: &Job) -> Result<Item, PortError> {
         ("org_id", text(job.org_id.to_string())),
         ("status", text(job.status.as_str())),
         ("enqueued", AttributeValue::Bool(job.enqueued)),
+        (
+            "events_dispatched",
+            AttributeValue::Bool(job.events_dispatched),
+        ),
         ("created_at", num(job.created_at)),
         ("updated_at", num(job.updated_at)),
         ("claims", num(job.claims.into())),
@@ -251,10 +306,18 @@ fn job_item(job: &Job) -> Result<Item, PortError> {
             ("lease_until", num(lease.until)),
         ]));
     }
-    // Sparse: a finished job leaves the sweep's index.
-    if !job.status.is_terminal() {
+    // Sparse: a finished job leaves the sweep's partition for the outbox, and leaves the
+    // index once its events are dispatched.
+    let partition = if !job.status.is_terminal() {
+        Some(ACTIVE)
+    } else if !job.events_dispatched {
+        Some(OUTBOX)
+    } else {
+        None
+    };
+    if let Some(partition) = partition {
         item.extend(attrs([
-            (GSI2PK, text(ACTIVE)),
+            (GSI2PK, text(partition)),
             (GSI2SK, text(listing_sort_key(job.updated_at, job.id))),
         ]));
     }
@@ -267,6 +330,10 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
     // Updates touch these attributes, never `doc`: they are the truth.
     job.status = job_status(&f)?;
     job.enqueued = f.flag("enqueued")?;
+    // Items written before the outbox existed lack it; their `doc` (serde default) decides.
+    if f.has("events_dispatched") {
+        job.events_dispatched = f.flag("events_dispatched")?;
+    }
     job.updated_at = f.n("updated_at")?;
     job.lease = match (f.has("lease_owner"), f.has("lease_until")) {
         (true, true) => Some(JobLease {

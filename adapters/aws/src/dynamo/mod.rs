@@ -1,34 +1,45 @@
 //! Every record in one DynamoDB table.
 //!
 //! Table: partition key `pk` (S), sort key `sk` (S); GSI `gsi1` (`gsi1pk`, `gsi1sk`, all
-//! attributes projected) for per-organisation brand listings; sparse GSI `gsi2` (`gsi2pk`,
-//! `gsi2sk`, all attributes projected) holding only non-terminal jobs, by last update, for the
-//! sweep; TTL attribute `expires_at` (N, unix seconds). TTL deletes lazily, so expiry is always
-//! judged from the item's own `expires_at`.
+//! attributes projected) for listings by creation time (an organisation's brands and webhook
+//! endpoints, an endpoint's deliveries); sparse GSI `gsi2` (`gsi2pk`, `gsi2sk`, all attributes
+//! projected) with three kinds of partition: `ACTIVE` (non-terminal jobs by last update, for
+//! the sweep), `OUTBOX` (terminal jobs whose events were not yet dispatched, by last update)
+//! and `JOB#<job_id>#DELIVERIES` (a job's webhook deliveries by creation time); TTL attribute
+//! `expires_at` (N, unix seconds). TTL deletes lazily, so expiry is always judged from the
+//! item's own `expires_at`.
 //!
-//! | record      | pk                          | sk       | other attributes |
-//! |-------------|-----------------------------|----------|------------------|
-//! | API key     | `APIKEY#<key_hash>`         | `APIKEY` | org_id, state (`active`/`disabled`/`revoked`), created_at |
-//! | job         | `JOB#<job_id>`              | `JOB`    | org_id, status, enqueued (BOOL), created_at, updated_at, lease_owner + lease_until (N) (both absent without a lease), claims (N), doc (JSON of `Job`); only while queued/processing gsi2pk `ACTIVE`, gsi2sk `<updated_at:012>#<job_id>` |
-//! | idempotency | `IDEM#<scope.storage_key()>`| `IDEM`   | org_id, endpoint, key_hash, fingerprint, token, job_id, state (`in_progress`/`completed`), created_at, lock_until, expires_at; once completed resp_status (N), resp_request_id, resp_location, resp_body (B) |
-//! | brand       | `BRAND#<brand_id>`          | `BRAND`  | org_id, created_at, doc (JSON of `Brand`), gsi1pk `ORG#<org>#BRANDS`, gsi1sk `<created_at:012>#<brand_id>` |
+//! | record      | pk                          | sk         | other attributes |
+//! |-------------|-----------------------------|------------|------------------|
+//! | API key     | `APIKEY#<key_hash>`         | `APIKEY`   | org_id, state (`active`/`disabled`/`revoked`), created_at |
+//! | job         | `JOB#<job_id>`              | `JOB`      | org_id, status, enqueued (BOOL), events_dispatched (BOOL), created_at, updated_at, lease_owner + lease_until (N) (both absent without a lease), claims (N), doc (JSON of `Job`); while queued/processing gsi2pk `ACTIVE`, once completed/failed and until dispatched gsi2pk `OUTBOX`, either with gsi2sk `<updated_at:012>#<job_id>` |
+//! | idempotency | `IDEM#<scope.storage_key()>`| `IDEM`     | org_id, endpoint, key_hash, fingerprint, token, job_id, state (`in_progress`/`completed`), created_at, lock_until, expires_at; once completed resp_status (N), resp_request_id, resp_location, resp_body (B) |
+//! | brand       | `BRAND#<brand_id>`          | `BRAND`    | org_id, created_at, doc (JSON of `Brand`), gsi1pk `ORG#<org>#BRANDS`, gsi1sk `<created_at:012>#<brand_id>` |
+//! | webhook     | `WEBHOOK#<endpoint_id>`     | `WEBHOOK`  | org_id, version (N), created_at, doc (JSON of `Endpoint`), gsi1pk `ORG#<org>#WEBHOOKS`, gsi1sk `<created_at:012>#<endpoint_id>` |
+//! | delivery    | `DELIVERY#<delivery_id>`    | `DELIVERY` | org_id, version (N), created_at, expires_at (created_at + 30 days), doc (JSON of `Delivery`), gsi1pk `WEBHOOK#<endpoint_id>#DELIVERIES`, gsi1sk `<created_at:012>#<delivery_id>`; for a job's event also gsi2pk `JOB#<job_id>#DELIVERIES`, gsi2sk the same as gsi1sk |
 //!
-//! A job's `status`, `enqueued`, `updated_at`, lease and `claims` live beside its `doc` so that
-//! later changes are single-attribute conditional updates; when they differ, the top-level
-//! attributes win. Every write that changes `updated_at` of a queued or processing job also
-//! moves its `gsi2sk`; a write that ends the job (a whole-item put) drops `gsi2pk`/`gsi2sk`.
+//! A job's `status`, `enqueued`, `events_dispatched`, `updated_at`, lease and `claims` live
+//! beside its `doc` so that later changes are single-attribute conditional updates; when they
+//! differ, the top-level attributes win. Every write that changes `updated_at` of a queued or
+//! processing job also moves its `gsi2sk`; a write that ends the job (a whole-item put) moves
+//! it to `OUTBOX`, and marking its events dispatched drops `gsi2pk`/`gsi2sk`.
+//!
+//! Webhook endpoints and deliveries are whole-item puts conditional on the stored `version`
+//! (the one the change was made from) and `org_id`; their `doc` is the whole record.
 //!
 //! Every expression names attributes through `#name` placeholders (several of ours, such as
 //! `state` and `token`, are DynamoDB reserved words); `item::names` derives the placeholder
 //! map from the expression text, so a placeholder can never be missing or unused.
 //!
-//! One module per port (`jobs`, `idempotency`, `keys_brands`) over the shared attribute
-//! helpers of `item`.
+//! One module per port (`jobs`, `idempotency`, `keys_brands`, `webhooks`, `deliveries`) over
+//! the shared attribute helpers of `item`.
 
+mod deliveries;
 mod idempotency;
 mod item;
 mod jobs;
 mod keys_brands;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -39,7 +50,7 @@ use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+    ProjectionType, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, Select,
     TimeToLiveSpecification,
 };
 
@@ -52,7 +63,8 @@ use item::{
 /// How long [`create_table`] waits for a new table to become active.
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// API keys, jobs, idempotency records and brands, all in one table through one client.
+/// API keys, jobs, idempotency records, brands, webhook endpoints and deliveries, all in one
+/// table through one client.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
@@ -117,6 +129,71 @@ impl DynamoStore {
             request = request.set_expression_attribute_values(Some(values));
         }
         conditional(request.send().await)
+    }
+
+    /// One page of a listing on `index`: the items matching `key_condition` (and `filter`,
+    /// when given), newest first, skipping `offset`, at most `limit`; with the total of them
+    /// (`Select=COUNT`, which applies the filter too). Offsets are capped by the contract, so
+    /// the skipped items are simply read past with the index's own pagination.
+    async fn list_newest(
+        &self,
+        index: &str,
+        key_condition: &str,
+        filter: Option<&str>,
+        values: Item,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<Item>, usize), PortError> {
+        let expressions: Vec<&str> = [Some(key_condition), filter]
+            .into_iter()
+            .flatten()
+            .collect();
+        let query = || {
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(key_condition)
+                .set_filter_expression(filter.map(str::to_owned))
+                .set_expression_attribute_names(Some(names(&expressions)))
+                .set_expression_attribute_values(Some(values.clone()))
+        };
+        let mut total_count = 0usize;
+        let mut start = None;
+        loop {
+            let page = query()
+                .select(Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(dynamo_err)?;
+            total_count += usize::try_from(page.count()).unwrap_or(0);
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let wanted = offset.saturating_add(limit);
+        let mut items: Vec<Item> = Vec::new();
+        let mut start = None;
+        while items.len() < wanted {
+            // `Limit` counts items read before the filter: a filtered page may come up short,
+            // and the loop goes on from where it stopped.
+            let page = query()
+                .scan_index_forward(false)
+                .limit(i32::try_from(wanted - items.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(dynamo_err)?;
+            items.extend(page.items().iter().cloned());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let page = items.into_iter().skip(offset).take(limit).collect();
+        Ok((page, total_count))
     }
 }
 

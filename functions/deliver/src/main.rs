@@ -1,0 +1,21 @@
+//! Lambda function of webhook delivery: SQS batches of the delivery queue (partial batch
+//! failures).
+
+use std::sync::Arc;
+
+use adgen::config::{AwsConfig, process_env};
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    // Misconfiguration fails the cold start with the variable's name.
+    let config = AwsConfig::from_env(&process_env())?;
+    let function = Arc::new(adgen_deliver::DeliverFunction::new(&config).await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let function = function.clone();
+        async move { Ok::<_, lambda_runtime::Error>(function.handle(event.payload).await) }
+    }))
+    .await
+}
