@@ -2,7 +2,9 @@
 # The dependency rules of the layout (README "Layout"), checked on the resolved graph:
 # - the domain crate `adgen` depends on no I/O crate (SDK, database, HTTP client/server, codec, font);
 # - the submit and jobs functions link no HTTP client, image codec, font or SQLite;
-# - the brands function (which prepares logos) links no HTTP client or SQLite: it never fetches.
+# - the brands function (which prepares logos) links no HTTP client or SQLite: it never fetches;
+# - the webhooks, deliver and intake functions link no image codec, font or SQLite (webhooks
+#   and deliver send through the SSRF-safe client; intake sends nothing over HTTP at all).
 # Exits non-zero naming every crate that breaks a rule.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,7 +27,11 @@ heavy='reqwest|rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|a
 refuse adgen-submit "$heavy"
 refuse adgen-jobs "$heavy"
 refuse adgen-brands 'reqwest|rusqlite|libsqlite3-sys'
+pixels='rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph_rasterizer|ttf-parser|owned_ttf_parser|fast_image_resize|resvg|usvg|tiny-skia|roxmltree'
+refuse adgen-webhooks "$pixels"
+refuse adgen-deliver "$pixels"
+refuse adgen-intake "$heavy"
 if ((status == 0)); then
-  echo "layout: domain free of I/O crates; submit and jobs free of HTTP clients, codecs, fonts and SQLite; brands free of HTTP clients and SQLite"
+  echo "layout: domain free of I/O crates; submit, jobs and intake free of HTTP clients, codecs, fonts and SQLite; brands free of HTTP clients and SQLite; webhooks and deliver free of codecs, fonts and SQLite"
 fi
 exit "$status"

@@ -49,7 +49,16 @@ pub struct Backend {
     pub kind: Kind,
     pub adapters: Adapters,
     raw: Raw,
+    /// The AWS set's clients and configuration (for tests of the AWS-only parts).
+    pub aws: Option<AwsParts>,
     _folder: Option<TempFolder>,
+}
+
+/// What an AWS backend was built from.
+#[derive(Clone)]
+pub struct AwsParts {
+    pub clients: adgen_aws::AwsClients,
+    pub config: AwsConfig,
 }
 
 impl Deref for Backend {
@@ -81,6 +90,7 @@ impl Backend {
             kind: Kind::Embedded,
             adapters: set.adapters(EMBEDDED_FILES_BASE),
             raw: Raw::Sqlite(folder.0.join("adgen.sqlite3")),
+            aws: None,
             _folder: Some(folder),
         }
     }
@@ -132,13 +142,87 @@ impl Backend {
             api_key_cache_ttl: adgen::service::auth::DEFAULT_CACHE_TTL,
         };
         let ddb = clients.dynamodb.clone();
-        let adapters = adgen_aws::adapters_from(clients, &config);
+        let adapters = adgen_aws::adapters_from(clients.clone(), &config);
         Backend {
             kind: Kind::Aws,
             adapters,
             raw: Raw::Dynamo(ddb, name),
+            aws: Some(AwsParts { clients, config }),
             _folder: None,
         }
+    }
+
+    /// AWS only: a new queue that a rule on the backend's bus fills with every `adgen`
+    /// event (in EventBridge's envelope); its URL.
+    pub async fn listen_to_bus(&self) -> String {
+        let aws = self.aws.as_ref().expect("an AWS backend");
+        let name = format!("{}-listener", aws.config.event_bus);
+        let url = create_queue(&aws.clients.sqs, &name).await;
+        let arn = aws
+            .clients
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
+            .expect("queue arn");
+        let events = &aws.clients.eventbridge;
+        events
+            .put_rule()
+            .name(&name)
+            .event_bus_name(&aws.config.event_bus)
+            .event_pattern(r#"{"source":["adgen"]}"#)
+            .send()
+            .await
+            .expect("rule created on moto");
+        events
+            .put_targets()
+            .rule(&name)
+            .event_bus_name(&aws.config.event_bus)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("listener")
+                    .arn(arn)
+                    .build()
+                    .expect("target"),
+            )
+            .send()
+            .await
+            .expect("target set on moto");
+        url
+    }
+
+    /// AWS only: the messages on the queue at `url` (with their attributes), waiting up to
+    /// `within` for `count` of them.
+    pub async fn receive_raw(
+        &self,
+        url: &str,
+        count: usize,
+        within: Duration,
+    ) -> Vec<aws_sdk_sqs::types::Message> {
+        let sqs = &self.aws.as_ref().expect("an AWS backend").clients.sqs;
+        let mut all = Vec::new();
+        let deadline = tokio::time::Instant::now() + within;
+        while all.len() < count && tokio::time::Instant::now() < deadline {
+            let batch = sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .expect("receive");
+            all.extend(batch.messages.unwrap_or_default());
+        }
+        all
     }
 
     /// Receives one waiting message (hiding it for a minute), then has the adapter make it

@@ -225,6 +225,8 @@ pub trait DeliveryQueue: Send + Sync {
 /// One signed webhook request.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// When it is sent (its `webhook-timestamp`), copied into the [`Response`].
+    pub sent_at: UnixSeconds,
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: Bytes,

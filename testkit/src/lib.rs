@@ -1,13 +1,15 @@
 //! Test support for every adgen test crate, and nothing else: real image fixtures (encoded by
 //! `image`), base64, the HTTP/1.1 response parser of every test client (with a plain client
 //! for loopback URLs), a scriptable HTTP/TLS server for the outbound clients, and the fixture
-//! websites of the brand extractor served by it. It depends
+//! websites of the brand extractor served by it, and a verifier of webhook signatures that is
+//! independent of ours (`standard_webhooks`). It depends
 //! on no adgen crate, so any of them may use it as a dev-dependency without a second copy of
 //! the domain's types.
 
 pub mod http;
 pub mod images;
 pub mod sites;
+pub mod standard_webhooks;
 pub mod tls_server;
 
 pub use tls_server::{Reply, Request, TestServer};

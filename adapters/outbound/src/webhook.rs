@@ -44,11 +44,13 @@ impl WebhookSender for WebhookClient {
         let duration_ms = started.elapsed().as_millis() as u64;
         match answer {
             Ok(status) => Response {
+                sent_at: request.sent_at,
                 status_code: Some(status),
                 error: None,
                 duration_ms,
             },
             Err(e) => Response {
+                sent_at: request.sent_at,
                 status_code: None,
                 error: Some(e.to_string()),
                 duration_ms,

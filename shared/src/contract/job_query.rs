@@ -122,7 +122,7 @@ impl JobQuery {
                                 "invalid_expand_param",
                                 name,
                                 format!(
-                                    "unknown {name} value {item:?}; allowed: ad, diagnostics, brand"
+                                    "unknown {name} value {item:?}; allowed: ad, diagnostics, brand, deliveries"
                                 ),
                             )
                         })?;

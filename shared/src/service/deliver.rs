@@ -195,6 +195,7 @@ impl Deliverer {
         let response = self
             .sender
             .send(&Outgoing {
+                sent_at: timestamp,
                 url: endpoint.endpoint_url.clone(),
                 headers,
                 body,

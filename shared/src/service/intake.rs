@@ -147,7 +147,7 @@ fn accepted(outcome: SubmitOutcome) -> IntakeOutcome {
     let job_id = serde_json::from_slice::<Value>(&stored.body)
         .ok()
         .and_then(|v| {
-            v.pointer("/data/id")
+            v.pointer("/data/job_id")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         })

@@ -53,6 +53,8 @@ pub enum Trigger {
 /// What one HTTP attempt came to, as the sender saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
+    /// When the request was sent (its `webhook-timestamp`): the attempt's time in the log.
+    pub sent_at: UnixSeconds,
     /// The status code, when the endpoint answered.
     pub status_code: Option<u16>,
     /// Why there was no usable answer (a timeout, a blocked address, a refused connection).
@@ -84,6 +86,7 @@ impl Response {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
     pub trigger: Trigger,
+    /// When the request was sent.
     pub at: UnixSeconds,
     pub status_code: Option<u16>,
     pub error: Option<String>,
@@ -211,7 +214,7 @@ impl Delivery {
         let delivery = self.changed(now, |d| {
             d.lease_until = None;
             d.attempts
-                .push(attempt(Trigger::Scheduled, response, now, next_at));
+                .push(attempt(Trigger::Scheduled, response, next_at));
             d.status = match (verdict, next_at) {
                 (Verdict::Delivered, _) => DeliveryStatus::Delivered,
                 (Verdict::Failed, Some(_)) => DeliveryStatus::Pending,
@@ -236,7 +239,7 @@ impl Delivery {
         now: UnixSeconds,
     ) -> Delivery {
         self.changed(now, |d| {
-            d.attempts.push(attempt(trigger, response, now, None));
+            d.attempts.push(attempt(trigger, response, None));
             if response.verdict() == Verdict::Delivered {
                 d.status = DeliveryStatus::Delivered;
             } else if trigger == Trigger::Test {
@@ -263,15 +266,10 @@ impl Delivery {
     }
 }
 
-fn attempt(
-    trigger: Trigger,
-    response: &Response,
-    now: UnixSeconds,
-    next_attempt_at: Option<UnixSeconds>,
-) -> Attempt {
+fn attempt(trigger: Trigger, response: &Response, next_attempt_at: Option<UnixSeconds>) -> Attempt {
     Attempt {
         trigger,
-        at: now,
+        at: response.sent_at,
         status_code: response.status_code,
         error: response
             .error
@@ -297,6 +295,7 @@ mod tests {
 
     fn answer(status: Option<u16>) -> Response {
         Response {
+            sent_at: 0,
             status_code: status,
             error: status.is_none().then(|| "timed out".to_owned()),
             duration_ms: 3,
