@@ -6,7 +6,6 @@
 //! `cargo bench -p adgen-local --bench webhook_latency` (release build of `adgen`).
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::sync::{Arc, Mutex};
