@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Provisions what `scripts/coldstart.py` needs on the running emulators: a table with the
-layout of `adgen_aws::create_table` (pk/sk, GSIs gsi1 and gsi2), a queue, a bucket, and the
+layout of `adgen_aws::create_table` (pk/sk, GSIs gsi1 and gsi2), the generation and delivery
+queues, a bucket, and the
 API key of the `events/*.json` requests. Prints the `export` lines for the functions.
 
   eval "$(scripts/emulators.sh start)"        # ADGEN_*_ENDPOINT and test credentials
@@ -53,9 +54,15 @@ def main() -> None:
             "created_at": {"N": str(int(time.time()))},
         },
     )
-    queue_url = boto3.client("sqs", endpoint_url=sqs_url).create_queue(QueueName=name)["QueueUrl"]
+    sqs = boto3.client("sqs", endpoint_url=sqs_url)
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    delivery_url = sqs.create_queue(QueueName=f"{name}-deliveries")["QueueUrl"]
     boto3.client("s3", endpoint_url=s3_url).create_bucket(Bucket=name)
-    print(f"export ADGEN_TABLE={name} ADGEN_BUCKET={name} ADGEN_QUEUE_URL={queue_url}")
+    # moto serves EventBridge beside SQS; the default bus needs no creating.
+    print(
+        f"export ADGEN_TABLE={name} ADGEN_BUCKET={name} ADGEN_QUEUE_URL={queue_url} "
+        f"ADGEN_DELIVERY_QUEUE_URL={delivery_url} ADGEN_EVENTS_ENDPOINT={sqs_url}"
+    )
 
 
 if __name__ == "__main__":
