@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use super::webhooks::{BRANDS, get_doc, page};
 use super::{Db, unavailable};
 use adgen::UnixSeconds;
 use adgen::auth::{ApiKeyRecord, KeyState};
@@ -595,20 +596,7 @@ impl IdempotencyStore for EmbeddedStore {
 impl BrandStore for EmbeddedStore {
     async fn get(&self, org_id: Uuid, brand_id: Uuid) -> Result<Option<Brand>, PortError> {
         self.db
-            .run(move |conn| {
-                let doc: Option<String> = conn
-                    .query_row(
-                        "SELECT doc FROM brands WHERE id = ?1 AND org_id = ?2",
-                        params![brand_id.to_string(), org_id.to_string()],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(unavailable)?;
-                doc.map(|d| {
-                    serde_json::from_str(&d).map_err(|e| PortError::Corrupt("brand", e.to_string()))
-                })
-                .transpose()
-            })
+            .run(move |conn| get_doc(conn, BRANDS, org_id, brand_id))
             .await
     }
 
@@ -638,39 +626,20 @@ impl BrandStore for EmbeddedStore {
         limit: usize,
         offset: usize,
     ) -> Result<BrandPage, PortError> {
-        let org = org_id.to_string();
         self.db
             .run(move |conn| {
-                let total: i64 = conn
-                    .query_row(
-                        "SELECT COUNT(*) FROM brands WHERE org_id = ?1",
-                        params![org],
-                        |r| r.get(0),
-                    )
-                    .map_err(unavailable)?;
-                let mut statement = conn
-                    .prepare_cached(
-                        "SELECT doc FROM brands WHERE org_id = ?1 \
-                         ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
-                    )
-                    .map_err(unavailable)?;
-                let docs = statement
-                    .query_map(params![org, limit as i64, offset as i64], |r| {
-                        r.get::<_, String>(0)
-                    })
-                    .map_err(unavailable)?
-                    .collect::<Result<Vec<String>, _>>()
-                    .map_err(unavailable)?;
-                let brands = docs
-                    .iter()
-                    .map(|d| {
-                        serde_json::from_str(d)
-                            .map_err(|e| PortError::Corrupt("brand", e.to_string()))
-                    })
-                    .collect::<Result<Vec<Brand>, _>>()?;
+                let (brands, total_count) = page(
+                    conn,
+                    BRANDS,
+                    "org_id",
+                    org_id.to_string(),
+                    org_id,
+                    limit,
+                    offset,
+                )?;
                 Ok(BrandPage {
                     brands,
-                    total_count: total.max(0) as usize,
+                    total_count,
                 })
             })
             .await

@@ -1,6 +1,7 @@
 //! Webhook endpoints and deliveries in SQLite ([`WebhookStore`], [`DeliveryStore`]). Each
 //! record is a JSON document beside the columns its queries need; a change is one
 //! `UPDATE … WHERE version = expected`, the same conditional write the DynamoDB adapter makes.
+//! The document reads here (`get_doc`, `page`) serve the brands table too.
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -24,7 +25,7 @@ fn from_doc<T: DeserializeOwned>(what: &'static str, doc: &str) -> Result<T, Por
 
 /// A table of JSON documents and what its records are called in errors.
 #[derive(Clone, Copy)]
-struct Records {
+pub(super) struct Records {
     table: &'static str,
     what: &'static str,
 }
@@ -37,9 +38,13 @@ const DELIVERIES: Records = Records {
     table: "deliveries",
     what: "delivery",
 };
+pub(super) const BRANDS: Records = Records {
+    table: "brands",
+    what: "brand",
+};
 
 /// The document of record `id`, only if it belongs to `org_id`.
-fn get_doc<T: DeserializeOwned>(
+pub(super) fn get_doc<T: DeserializeOwned>(
     conn: &Connection,
     Records { table, what }: Records,
     org_id: Uuid,
@@ -57,7 +62,7 @@ fn get_doc<T: DeserializeOwned>(
 }
 
 /// A page of documents selected by `filter` (`column = ?1` plus the org), newest first.
-fn page<T: DeserializeOwned>(
+pub(super) fn page<T: DeserializeOwned>(
     conn: &Connection,
     Records { table, what }: Records,
     filter: &str,

@@ -389,13 +389,7 @@ async fn brands(
             .authenticate(header_bytes(request.headers(), header::AUTHORIZATION))
             .await?;
         if matches!(route, BrandRoute::Create | BrandRoute::Extract) {
-            let limit = service.settings.max_body_bytes;
-            if request.body().len() > limit {
-                return Err(ApiError::body_too_large(limit));
-            }
-            if !is_json_content_type(request.headers()) {
-                return Err(ApiError::unsupported_media_type());
-            }
+            check_json_body(&request, service.settings.max_body_bytes)?;
         }
         let body = request.body();
         let ok = |status, object: &str, data: &serde_json::Value| {
@@ -453,13 +447,7 @@ async fn webhooks(
             .authenticate(header_bytes(request.headers(), header::AUTHORIZATION))
             .await?;
         if route.takes_body() {
-            let limit = service.settings.max_body_bytes;
-            if request.body().len() > limit {
-                return Err(ApiError::body_too_large(limit));
-            }
-            if !is_json_content_type(request.headers()) {
-                return Err(ApiError::unsupported_media_type());
-            }
+            check_json_body(&request, service.settings.max_body_bytes)?;
         }
         let body = request.body();
         let ok = |status, object: &str, data: &serde_json::Value| {
@@ -567,6 +555,17 @@ fn finish(result: Result<HttpResponse, ApiError>, request_id: &RequestId) -> Htt
 
 fn header_bytes<K: header::AsHeaderName>(headers: &HeaderMap, name: K) -> Option<&[u8]> {
     headers.get(name).map(HeaderValue::as_bytes)
+}
+
+/// A route's JSON body: at most `limit` bytes (413), of a JSON content type (415).
+fn check_json_body(request: &HttpRequest, limit: usize) -> Result<(), ApiError> {
+    if request.body().len() > limit {
+        return Err(ApiError::body_too_large(limit));
+    }
+    if !is_json_content_type(request.headers()) {
+        return Err(ApiError::unsupported_media_type());
+    }
+    Ok(())
 }
 
 /// `application/json` (any parameters) or a `+json` type; a missing header is accepted.

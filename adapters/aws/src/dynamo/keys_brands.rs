@@ -9,10 +9,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::DynamoStore;
-use aws_sdk_dynamodb::types::Select;
 
 use super::item::{
-    Fields, GSI1, GSI1PK, GSI1SK, Item, attrs, dynamo_err, key, listing_sort_key, names, num, text,
+    Fields, GSI1, GSI1PK, GSI1SK, Item, attrs, key, listing_sort_key, names, num, text,
 };
 use adgen::auth::{ApiKeyRecord, KeyState};
 use adgen::brands::{Brand, BrandPage};
@@ -90,53 +89,12 @@ impl BrandStore for DynamoStore {
         limit: usize,
         offset: usize,
     ) -> Result<BrandPage, PortError> {
-        const CONDITION: &str = "#gsi1pk = :org";
         let values = attrs([(":org", text(format!("ORG#{org_id}#BRANDS")))]);
-        let query = || {
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression(CONDITION)
-                .set_expression_attribute_names(Some(names(&[CONDITION])))
-                .set_expression_attribute_values(Some(values.clone()))
-        };
-        let mut total_count = 0usize;
-        let mut start = None;
-        loop {
-            let page = query()
-                .select(Select::Count)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(dynamo_err)?;
-            total_count += usize::try_from(page.count()).unwrap_or(0);
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        let wanted = offset + limit;
-        let mut items: Vec<Item> = Vec::new();
-        let mut start = None;
-        while items.len() < wanted {
-            let page = query()
-                .scan_index_forward(false)
-                .limit(i32::try_from(wanted - items.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(dynamo_err)?;
-            items.extend(page.items().iter().cloned());
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
+        let (items, total_count) = self
+            .list_newest(GSI1, "#gsi1pk = :org", None, values, limit, offset)
+            .await?;
         let brands = items
             .iter()
-            .skip(offset)
-            .take(limit)
             .map(|item| Fields::new(item, "brand").json("doc"))
             .collect::<Result<Vec<Brand>, _>>()?;
         Ok(BrandPage {
