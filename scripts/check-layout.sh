@@ -21,13 +21,13 @@ refuse() {
   fi
 }
 
-io='aws-config|aws-sdk-[a-z0-9]+|aws-smithy-[a-z-]+|rusqlite|libsqlite3-sys|reqwest|hyper|hyper-util|rustls|lambda_http|lambda_runtime|image|png|zune-jpeg|ab_glyph|fast_image_resize|resvg|usvg|tiny-skia|roxmltree'
+io='aws-config|aws-sdk-[a-z0-9]+|aws-smithy-[a-z-]+|rusqlite|libsqlite3-sys|reqwest|hyper|hyper-util|rustls|lambda_http|lambda_runtime|image|png|zune-jpeg|ab_glyph|rustybuzz|fast_image_resize|resvg|usvg|tiny-skia|roxmltree'
 refuse adgen "$io" --depth 1
-heavy='reqwest|rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph_rasterizer|ttf-parser|owned_ttf_parser|fast_image_resize|resvg|usvg|tiny-skia|roxmltree'
+heavy='reqwest|rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph_rasterizer|ttf-parser|owned_ttf_parser|rustybuzz|unicode-bidi|unicode-linebreak|fast_image_resize|resvg|usvg|tiny-skia|roxmltree|adgen-render'
 refuse adgen-submit "$heavy"
 refuse adgen-jobs "$heavy"
 refuse adgen-brands 'reqwest|rusqlite|libsqlite3-sys'
-pixels='rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph_rasterizer|ttf-parser|owned_ttf_parser|fast_image_resize|resvg|usvg|tiny-skia|roxmltree'
+pixels='rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph_rasterizer|ttf-parser|owned_ttf_parser|rustybuzz|unicode-bidi|unicode-linebreak|fast_image_resize|resvg|usvg|tiny-skia|roxmltree|adgen-render'
 refuse adgen-webhooks "$pixels"
 refuse adgen-deliver "$pixels"
 refuse adgen-intake "$heavy"

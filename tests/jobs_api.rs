@@ -19,6 +19,7 @@ on_every_backend!(
     long_poll_times_out_with_the_current_state,
     long_poll_stops_at_the_platform_deadline,
     fields_project_and_expansions_add,
+    text_fit_reports_each_block_in_the_prompts_language,
     brand_expansion_shows_what_the_job_used,
     a_panicking_handler_answers_500_in_the_envelope,
 );
@@ -251,6 +252,38 @@ async fn fields_project_and_expansions_add(b: Backend) {
         ]
     );
     assert!(diagnostics["steps"][0]["millis"].is_u64());
+}
+
+/// The template renderer's text-fit report and the planned language reach
+/// `expand=diagnostics`: a Japanese prompt is set in the Japanese CJK face with a Japanese
+/// call to action, every block within the contrast minimum and nothing missing.
+async fn text_fit_reports_each_block_in_the_prompts_language(b: Backend) {
+    let c = ctx(b).await;
+    let id = c
+        .submit(json!({"prompt": "東京の新しいラーメン店のオープン記念、半額セール", "output": {"resolution": "512"}}))
+        .await;
+    c.finish(id).await;
+    let (_, done) = c
+        .get(&format!("/api/v1/jobs/{id}?expand=diagnostics"))
+        .await;
+    let diagnostics = &done["data"]["payload"]["diagnostics"];
+    assert_eq!(diagnostics["language"], "ja", "{diagnostics}");
+    let fits = diagnostics["text_fit"].as_array().expect("text_fit");
+    let blocks: Vec<&str> = fits.iter().filter_map(|f| f["block"].as_str()).collect();
+    assert_eq!(blocks.first(), Some(&"headline"), "{diagnostics}");
+    assert_eq!(blocks.last(), Some(&"call_to_action"), "{diagnostics}");
+    for fit in fits {
+        assert!(
+            fit["font"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("Noto Sans CJK JP")),
+            "{fit}"
+        );
+        assert!(fit["px"].as_f64().is_some_and(|px| px >= 7.0), "{fit}");
+        assert!(fit["lines"].as_u64().is_some_and(|n| n >= 1), "{fit}");
+        assert_eq!(fit["missing_glyphs"], 0, "{fit}");
+        assert!(fit["contrast"].as_f64().is_some_and(|c| c >= 4.5), "{fit}");
+    }
 }
 
 async fn brand_expansion_shows_what_the_job_used(b: Backend) {

@@ -7,7 +7,8 @@
 //!   SSRF, the RGBA buffer and colours the image port carries);
 //! - `contract`: wire types, validation, limits, envelopes, issues;
 //! - `auth`, `idempotency`, `jobs`, `brands`: records, state and their rules; `brief`: the
-//!   creative brief compiler;
+//!   creative brief compiler and its copy planner (`brief::copy`: headline, supporting line,
+//!   call to action and language, from the prompt and the brand);
 //! - `ports`: the traits adapters implement, and the [`ports::Adapters`] bundle;
 //! - `service`: use cases over the ports (submit, read job, worker, sweep);
 //! - `http`: routing and the one mapping of domain errors to HTTP answers;

@@ -18,7 +18,7 @@ use crate::brands::{Brand, BrandPage};
 use crate::brief::CreativeBrief;
 use crate::contract::output::{ImageFormat, OutputApplied, ThinkingIntensity};
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, StoredResponse};
-use crate::jobs::Job;
+use crate::jobs::{Job, TextFit};
 use crate::pixels::{Colours, Pixels};
 use crate::webhooks::delivery::{Delivery, DeliveryMessage, DeliveryPage, Response};
 use crate::webhooks::{Endpoint, EndpointPage};
@@ -376,7 +376,11 @@ pub struct GenerationInput<'a> {
 /// A generator's output: pixels (the template renderer, already at the exact size) or an
 /// encoded image from a hosted provider (post-processed to the exact size and format).
 pub enum Generated {
-    Pixels(Pixels),
+    /// The template renderer's ad, and how it fitted each block of copy.
+    Pixels {
+        pixels: Pixels,
+        text_fit: Vec<TextFit>,
+    },
     Encoded(Bytes),
 }
 

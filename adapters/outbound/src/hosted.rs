@@ -174,6 +174,8 @@ mod tests {
             body: None,
             call_to_action: "Shop".into(),
             font_family: None,
+            language: adgen::brief::Language::En,
+            sources: adgen::brief::CopySources::default(),
         };
         let output = OutputRequest {
             aspect_ratio: Some(AspectRatio::R4x5),

@@ -89,6 +89,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             references: &refs,
             logo: None,
             font: adgen_render::FontFamily::Inter,
+            language: "en",
         };
         let compose = median(runs[col], || {
             black_box(render_ad(&layout));
@@ -100,6 +101,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             col,
             ms(compose),
         );
+        // The same ad with copy that needs shaping, fallback and bidi.
+        for (label, language, headline, cta) in [
+            (
+                "compose, Japanese copy",
+                "ja",
+                "東京の新しいラーメン店のオープン記念、半額セール",
+                "詳しく見る",
+            ),
+            (
+                "compose, Arabic copy",
+                "ar",
+                "تخفيضات الصيف حتى ٥٠٪ على كل المنتجات",
+                "اعرف المزيد",
+            ),
+        ] {
+            let layout = AdLayout {
+                headline,
+                body: None,
+                call_to_action: Some(cta),
+                language,
+                ..layout.clone()
+            };
+            let time = median(runs[col], || {
+                black_box(render_ad(&layout));
+                Ok(())
+            })?;
+            push(&mut rows, label, col, ms(time));
+        }
         let ad = render_ad(&layout);
         for format in [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Webp] {
             let mut size = 0;

@@ -153,6 +153,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     references: &views[..count],
                     logo: Some(image_view(logo)),
                     font: FontFamily::from_css(css),
+                    language: "en",
                 });
                 let path = dir.join(format!(
                     "{ratio_name}-{brand_name}-{family_name}-{logo_name}.png"

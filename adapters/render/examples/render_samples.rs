@@ -59,6 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             references,
             logo: None,
             font: adgen_render::FontFamily::Inter,
+            language: "en",
         });
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, encode(&ad, ImageFormat::Png)?)?;

@@ -46,7 +46,7 @@ impl Rect {
     }
 
     /// The pixel rows and columns this rectangle touches, clipped to a `w`×`h` canvas.
-    fn pixel_span(&self, w: u32, h: u32) -> (u32, u32, u32, u32) {
+    pub(crate) fn pixel_span(&self, w: u32, h: u32) -> (u32, u32, u32, u32) {
         let clip = |v: f32, max: u32| v.clamp(0.0, max as f32) as u32;
         (
             clip(self.x.floor(), w),
@@ -230,15 +230,3 @@ pub const WHITE: Rgb = [255, 255, 255];
 /// Near-black: softer than pure black on coloured grounds.
 pub const INK: Rgb = [17, 17, 20];
 
-/// `preferred` when it reads against `ground` (contrast ≥ `min`), else white or ink,
-/// whichever contrasts more.
-pub fn readable_on(ground: Rgb, preferred: Rgb, min: f32) -> Rgb {
-    if contrast(preferred, ground) >= min {
-        return preferred;
-    }
-    if contrast(WHITE, ground) >= contrast(INK, ground) {
-        WHITE
-    } else {
-        INK
-    }
-}

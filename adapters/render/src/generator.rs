@@ -1,14 +1,16 @@
-//! The offline template renderer behind the worker's `ImageGenerator` seam: the brief's copy,
-//! the colours, the references, the brand's logo and its font family (mapped onto an embedded
-//! family) become one [`AdLayout`].
+//! The offline template renderer behind the worker's `ImageGenerator` seam: the brief's copy
+//! plan, its language, the colours, the references, the brand's logo and its font family
+//! (mapped onto an embedded family) become one [`AdLayout`]; how each block of copy was
+//! fitted goes back with the pixels, for the job's diagnostics.
 
 use async_trait::async_trait;
 
+use adgen::jobs::{TextBlock, TextFit};
 use adgen::ports::{GenerateError, Generated, GenerationInput, ImageGenerator};
 use adgen::service::generate::cpu_bound;
 
 use crate::codec::{RgbaView, from_image, view};
-use crate::template::{AdLayout, render_ad};
+use crate::template::{AdLayout, BlockFit, Role, render};
 use crate::text::FontFamily;
 
 /// The offline default: lays the ad out with our own renderer, at exactly the output size.
@@ -34,9 +36,30 @@ impl ImageGenerator for TemplateGenerator {
             references: &references,
             logo: input.logo.map(view),
             font: FontFamily::for_brand(brief.font_family.as_deref()),
+            language: brief.language.bcp47(),
         };
-        Ok(Generated::Pixels(from_image(cpu_bound(|| {
-            render_ad(&layout)
-        }))))
+        let rendered = cpu_bound(|| render(&layout));
+        Ok(Generated::Pixels {
+            pixels: from_image(rendered.image),
+            text_fit: rendered.fits.iter().map(text_fit).collect(),
+        })
+    }
+}
+
+fn text_fit(fit: &BlockFit) -> TextFit {
+    TextFit {
+        block: match fit.role {
+            Role::Headline => TextBlock::Headline,
+            Role::Body => TextBlock::SupportingLine,
+            Role::CallToAction => TextBlock::CallToAction,
+        },
+        font: fit.font.to_owned(),
+        fallback_fonts: fit.fallback_fonts.iter().map(|f| (*f).to_owned()).collect(),
+        px: fit.size,
+        lines: u32::try_from(fit.lines).unwrap_or(u32::MAX),
+        shortened: fit.shortened,
+        split_word: fit.split_word,
+        missing_glyphs: u32::try_from(fit.missing_glyphs).unwrap_or(u32::MAX),
+        contrast: fit.contrast,
     }
 }

@@ -33,9 +33,10 @@ pub use image::RgbaImage;
 pub use palette::palette_from_references;
 pub use resize::{contain, cover};
 pub use template::{
-    AdLayout, Role, TextLayout, TextLine, layout_text, reference_target, render_ad,
+    AdLayout, BlockFit, Rendered, Role, TextLayout, TextLine, layout_text, reference_target,
+    render, render_ad,
 };
-pub use text::{Face, FontFamily, Weight};
+pub use text::{FontFamily, FontId, Weight};
 
 /// Why an image could not be decoded or encoded: the image port's own error.
 pub use adgen::ports::ImageError as RenderError;

@@ -22,7 +22,7 @@ pub fn render(read: &JobRead, query: &JobQuery) -> Value {
         payload.insert(
             "diagnostics".into(),
             json!({ "brief": d.brief, "provider": d.provider, "steps": d.steps, "attempts": job.claims,
-                    "fetches": d.fetches }),
+                    "fetches": d.fetches, "language": d.language, "text_fit": d.text_fit }),
         );
     }
     if let Some(fields) = &query.fields {

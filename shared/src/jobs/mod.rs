@@ -248,6 +248,49 @@ pub struct Diagnostics {
     /// Brand extraction: every fetch and its outcome, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fetches: Vec<String>,
+    /// The language the copy was planned in (BCP 47), detected from the prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The template renderer: how each block of copy was fitted into its box.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_fit: Vec<TextFit>,
+}
+
+/// How the template renderer set one block of copy (spec §4, `payload.diagnostics`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextFit {
+    /// `headline`, `supporting_line` or `call_to_action`.
+    pub block: TextBlock,
+    /// The face most of the block's glyphs are drawn from.
+    pub font: String,
+    /// Other faces characters fell back to (another script, emoji).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_fonts: Vec<String>,
+    /// Font size (em) in pixels, to a tenth.
+    pub px: f32,
+    pub lines: u32,
+    /// Cut at a word boundary with an ellipsis to fit.
+    pub shortened: bool,
+    /// A word had to be split across lines (only when it alone is wider than its box).
+    #[serde(default)]
+    pub split_word: bool,
+    /// Characters no embedded font has (left out of the image).
+    #[serde(default)]
+    pub missing_glyphs: u32,
+    /// The lowest WCAG contrast of the block's colour against what is behind it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contrast: Option<f32>,
+}
+
+// The renderer reports finite, rounded numbers and JSON has no NaN, so equality is total.
+impl Eq for TextFit {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextBlock {
+    Headline,
+    SupportingLine,
+    CallToAction,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

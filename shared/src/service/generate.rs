@@ -261,6 +261,7 @@ impl Worker {
             .collect();
         let creative = brief::compile(&work.prompt, brand.as_ref(), &output, &summaries);
         attempt.job.diagnostics.brief = Some(creative.text.clone());
+        attempt.job.diagnostics.language = Some(creative.language.bcp47().to_owned());
         attempt.job.diagnostics.provider = Some(self.generator.name().to_owned());
         attempt.job.payload.output_applied = Some(output);
 
@@ -283,6 +284,10 @@ impl Worker {
             .map_err(generation_stop)?;
 
         attempt.enter(Phase::PostProcessing).await?;
+        let mut generated = generated;
+        if let Generated::Pixels { text_fit, .. } = &mut generated {
+            attempt.job.diagnostics.text_fit = std::mem::take(text_fit);
+        }
         let bytes = self.post_process(generated, &output)?;
 
         attempt.enter(Phase::Storing).await?;
@@ -425,7 +430,7 @@ impl Worker {
             )
         };
         let pixels = match generated {
-            Generated::Pixels(image) => image,
+            Generated::Pixels { pixels, .. } => pixels,
             Generated::Encoded(bytes) => cpu_bound(|| self.codec.decode(&bytes)).map_err(|e| {
                 tracing::error!(error = %e, "provider image not decodable");
                 Stop::Fail(

@@ -24,6 +24,8 @@
 mod collage;
 mod copy;
 mod frame;
+#[cfg(test)]
+mod golden;
 mod logo;
 mod paint;
 
@@ -33,10 +35,12 @@ use crate::codec::RgbaView;
 use crate::draw::Rect;
 use crate::draw::mix;
 use crate::palette::{gradient_end, visible_accent};
-use crate::text::{Face, FontFamily};
+use crate::text::{FontFamily, FontId, Placed};
 use adgen::pixels::Colours;
 use collage::MAX_REFERENCES;
 use copy::{Align, Anchor, MIN_BODY, Style, Wording, content_top, fit_stack, set_button};
+
+pub use copy::BlockFit;
 use frame::{Frame, Mode, banner_disc, stacked_image_bottom, typographic_circles};
 
 pub use collage::reference_target;
@@ -54,8 +58,12 @@ pub struct AdLayout<'a> {
     pub references: &'a [RgbaView<'a>],
     /// The brand's logo (transparent where the logo is not), placed when the canvas has room.
     pub logo: Option<RgbaView<'a>>,
-    /// The embedded family the copy is set in (see [`FontFamily::from_css`]).
+    /// The embedded family the copy's Latin, Greek and Cyrillic letters are set in (see
+    /// [`FontFamily::from_css`]); other scripts fall back to their own faces.
     pub font: FontFamily,
+    /// The language the copy is written in (BCP 47): it selects the regional glyph forms of
+    /// CJK text and the shaper's language rules.
+    pub language: &'a str,
 }
 
 /// What a line of copy is.
@@ -71,12 +79,17 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextLine {
     pub role: Role,
-    /// The font the line is set in: the layout's family, or Inter when the block has a
-    /// character that family lacks.
-    pub face: Face,
+    /// The face most of the line's block is drawn from (the layout's family, Inter when the
+    /// family lacks the block's letters, or a script's own face).
+    pub font: FontId,
+    /// The line's text, in logical order.
     pub text: String,
+    /// The shaped glyphs in visual order, `x` in ems from the line's left edge.
+    pub glyphs: Vec<Placed>,
+    /// The line reads right to left.
+    pub rtl: bool,
     pub rect: Rect,
-    /// Font size in pixels (ascent-to-descent height).
+    /// Font size (em) in pixels.
     pub size: f32,
     pub baseline: f32,
 }
@@ -94,6 +107,8 @@ pub struct TextLayout {
     pub rule: Option<Rect>,
     /// Where the logo is drawn (whole pixels), when there is one and it fits.
     pub logo: Option<Rect>,
+    /// How each block of copy was set (the job's text-fit diagnostics).
+    pub fits: Vec<BlockFit>,
 }
 
 /// Where every line of copy, the rule and the button go (exposed so tests and callers can
@@ -105,6 +120,37 @@ pub fn layout_text(layout: &AdLayout) -> TextLayout {
 /// Renders the ad. Same input, same pixels: embedded fonts, a fixed drawing order, no
 /// threads, no clock.
 pub fn render_ad(layout: &AdLayout) -> RgbaImage {
+    render(layout).image
+}
+
+/// A rendered ad and how its copy was set.
+pub struct Rendered {
+    pub image: RgbaImage,
+    /// Per block of copy: face, size, lines, shortening and the contrast it keeps.
+    pub fits: Vec<BlockFit>,
+}
+
+/// [`render_ad`], with the text-fit report of each block.
+pub fn render(layout: &AdLayout) -> Rendered {
+    let (image, text, inks, _) = render_stages(layout, false);
+    let mut fits = text.fits;
+    for fit in &mut fits {
+        let i = match fit.role {
+            Role::Headline => 0,
+            Role::Body => 1,
+            Role::CallToAction => 2,
+        };
+        fit.contrast = Some((inks.contrast[i] * 100.0).round() / 100.0);
+    }
+    Rendered { image, fits }
+}
+
+/// Paints the plan; with `snapshot`, also returns the canvas as it was just before the
+/// glyphs went on (what the contrast of the copy is measured against).
+fn render_stages(
+    layout: &AdLayout,
+    snapshot: bool,
+) -> (RgbaImage, TextLayout, paint::Inks, Option<RgbaImage>) {
     let Plan {
         frame,
         cells,
@@ -118,11 +164,13 @@ pub fn render_ad(layout: &AdLayout) -> RgbaImage {
     paint::accents(&mut canvas, &frame, accent, cells.len());
     paint::tiles(&mut canvas, layout.references, &cells, frame.radius());
     // Read the ground under the copy after everything behind it is drawn.
-    paint::copy(&mut canvas, &text, layout.colours.text, accent);
+    let inks = paint::backing(&mut canvas, &text, layout.colours.text, accent);
+    let before = snapshot.then(|| canvas.clone());
+    paint::glyphs(&mut canvas, &text, &inks);
     if let (Some(view), Some(mark), Some(rect)) = (&layout.logo, &mark, &text.logo) {
         logo::paint(&mut canvas, view, mark, rect, plate.as_ref());
     }
-    canvas
+    (canvas, text, inks, before)
 }
 
 /// The whole composition, decided before any pixel is drawn.
@@ -201,7 +249,7 @@ fn plan(layout: &AdLayout) -> Plan {
     let text = match frame.mode {
         Mode::Stacked => {
             let (min_bottom, max_bottom) = stacked_image_bottom(w / h, h);
-            let body = (s * 0.038).max(10.0);
+            let body = (s * 0.0314).max(8.3);
             let style = Style::new(body, body * 3.1, Align::Centre, Anchor::Bottom, false);
             let top = (min_bottom + margin).max(safe.y);
             let logo_size = mark.as_ref().and_then(|m| {
@@ -238,7 +286,7 @@ fn plan(layout: &AdLayout) -> Plan {
             let block = images.unwrap_or(safe);
             let left = block.right() + 1.5 * margin;
             let text_box = Rect::new(left, safe.y, (safe.right() - left).max(0.0), safe.height);
-            let body = (s * 0.045).max(10.0);
+            let body = (s * 0.0372).max(8.3);
             let logo_size = mark.as_ref().and_then(|m| {
                 logo::size(m, logo_side, text_box.width * 0.6, text_box.height * 0.2)
             });
@@ -274,7 +322,7 @@ fn plan(layout: &AdLayout) -> Plan {
                 Some(Rect::new(left.ceil(), safe.y.ceil(), lw, lh))
             });
             let top = logo_rect.map_or(top, |r| top.max(r.bottom() + logo::copy_gap(r.height)));
-            let body = (s * 0.04).max(10.0);
+            let body = (s * 0.033).max(8.3);
             let style = Style::new(body, body * 4.5, Align::Left, Anchor::Bottom, true);
             let fit = |right: f32| {
                 let text_box = Rect::new(
@@ -308,7 +356,7 @@ fn plan(layout: &AdLayout) -> Plan {
                 Some(block) => block.right() + margin,
                 None => banner_disc(&frame).1 + margin,
             };
-            let body = (h * 0.13).max(MIN_BODY);
+            let body = (h * 0.107).max(MIN_BODY);
             // The logo ends the row, vertically centred, its clear space before it.
             let logo_rect = mark.as_ref().and_then(|m| {
                 let max_height = safe.height / (1.0 + 2.0 * logo::CLEAR_SPACE);
@@ -322,7 +370,7 @@ fn plan(layout: &AdLayout) -> Plan {
             let button = wording
                 .call_to_action
                 .as_ref()
-                .map(|label| set_button(label, wording.label_face, body, safe.width * 0.28));
+                .map(|label| set_button(label, body, safe.width * 0.28));
             let right = match &button {
                 Some(b) => row_right - b.rect.width - margin,
                 None => row_right,
@@ -338,12 +386,13 @@ fn plan(layout: &AdLayout) -> Plan {
                 safe,
                 text_box,
                 Style::new(body, body * 2.3, Align::Left, Anchor::Middle, false)
-                    .body_lines(body_lines),
+                    .lines(2, body_lines),
             );
             text.logo = logo_rect;
             if let Some(button) = button {
                 let x = row_right - button.rect.width;
                 let y = safe.y + (safe.height - button.rect.height) / 2.0;
+                text.fits.push(button.fit());
                 let (rect, label) = button.place(x, y);
                 text.button = Some(rect);
                 text.lines.push(label);
@@ -430,6 +479,7 @@ mod tests {
             ),
             logo: None,
             font: FontFamily::Inter,
+            language: "en",
         }
     }
 
@@ -721,25 +771,10 @@ mod tests {
         );
         layout.font = FontFamily::Display;
         let text = layout_text(&layout);
-        let family_of = |role| {
-            text.lines
-                .iter()
-                .find(|l| l.role == role)
-                .map(|l| (l.face.family, l.face.weight))
-        };
-        use crate::text::Weight;
-        assert_eq!(
-            family_of(Role::Headline),
-            Some((FontFamily::Inter, Weight::Bold))
-        );
-        assert_eq!(
-            family_of(Role::Body),
-            Some((FontFamily::Display, Weight::Regular))
-        );
-        assert_eq!(
-            family_of(Role::CallToAction),
-            Some((FontFamily::Display, Weight::Regular))
-        );
+        let font_of = |role| text.lines.iter().find(|l| l.role == role).map(|l| l.font);
+        assert_eq!(font_of(Role::Headline), Some(FontId::InterBold));
+        assert_eq!(font_of(Role::Body), Some(FontId::OswaldRegular));
+        assert_eq!(font_of(Role::CallToAction), Some(FontId::OswaldRegular));
         // A different family gives different pixels for the same copy.
         let mut serif = ad(size, "Same words", Some("Same body"), Some("Go"), &[]);
         let inter = render_ad(&serif);

@@ -1,8 +1,16 @@
 //! The creative brief compiler: a deterministic function from the request (prompt, brand,
 //! output, reference summaries) to the text a provider receives and the copy the template
 //! renderer sets. Kept in the job's diagnostics.
+//!
+//! The copy itself (headline, supporting line, call to action, language) is planned by
+//! [`copy::plan`]; this module states it to a hosted model exactly as the template renderer
+//! sets it, so both generators put the same words on the image.
+
+pub mod copy;
 
 use serde_json::{Map, Value};
+
+pub use copy::{CopyPlan, CopySource, CopySources, GOLDEN_PROMPTS, Language, plan};
 
 use crate::contract::brand_dna::is_hex_colour;
 use crate::contract::output::OutputApplied;
@@ -68,53 +76,38 @@ pub struct ReferenceSummary {
     pub height: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CreativeBrief {
     /// The full instruction for a hosted image model.
     pub text: String,
-    /// Copy for the template renderer.
+    /// Copy for the template renderer (from the [`CopyPlan`]).
     pub headline: String,
+    /// The supporting line.
     pub body: Option<String>,
     pub call_to_action: String,
     /// The brand's `font_family`, for the template renderer to honour when it embeds a match.
     pub font_family: Option<String>,
+    /// The language of all text in the image, detected from the prompt.
+    pub language: Language,
+    /// Where each block of copy came from, for diagnostics.
+    pub sources: CopySources,
 }
 
-const MAX_HEADLINE_WORDS: usize = 8;
-const DEFAULT_CALL_TO_ACTION: &str = "Learn more";
-/// Words that describe the ad's format rather than its message; left out of a derived headline.
-const FORMAT_WORDS: &[&str] = &[
-    "ad",
-    "ads",
-    "advert",
-    "advertisement",
-    "banner",
-    "poster",
-    "story",
-    "vertical",
-    "landscape",
-    "instagram",
-    "facebook",
-    "tiktok",
-    "social",
-    "image",
-    "creative",
-    "post",
-];
-
+/// Compiles the brief: the planned copy (see [`copy`]), the format, the brand and the
+/// references, as one instruction for a hosted model and as copy for the template renderer.
 pub fn compile(
     prompt: &str,
     brand: Option<&BrandIdentity>,
     output: &OutputApplied,
     references: &[ReferenceSummary],
 ) -> CreativeBrief {
-    let headline = quoted(prompt).unwrap_or_else(|| headline_from(prompt));
-    let call_to_action = labelled(prompt, &["cta:", "call to action:"])
-        .or_else(|| brand.and_then(|b| b.call_to_action.clone()))
-        .unwrap_or_else(|| DEFAULT_CALL_TO_ACTION.to_owned());
-    let body = brand
-        .and_then(|b| b.slogan.clone())
-        .filter(|s| *s != headline);
+    let CopyPlan {
+        headline,
+        supporting: body,
+        call_to_action,
+        language,
+        sources,
+    } = plan(prompt, brand);
 
     let mut lines = vec![
         format!("Create a finished, professional advertising image: {prompt}"),
@@ -126,11 +119,19 @@ pub fn compile(
             output.format.as_str()
         ),
         format!("Headline text, exactly: \"{headline}\"."),
-        format!("Call to action, exactly: \"{call_to_action}\"."),
     ];
     if let Some(body) = &body {
         lines.push(format!("Supporting line: \"{body}\"."));
     }
+    lines.push(format!("Call to action, exactly: \"{call_to_action}\"."));
+    lines.push(match language {
+        Language::Other => "Language of all text in the image: the language of the prompt.".into(),
+        _ => format!(
+            "Language of all text in the image: {} ({}).",
+            language.english_name(),
+            language.bcp47()
+        ),
+    });
     if let Some(brand) = brand {
         lines.extend(brand_lines(brand));
     }
@@ -155,6 +156,8 @@ pub fn compile(
         body,
         call_to_action,
         font_family: brand.and_then(|b| b.font_family.clone()),
+        language,
+        sources,
     }
 }
 
@@ -199,64 +202,6 @@ fn brand_lines(brand: &BrandIdentity) -> Vec<String> {
     lines
 }
 
-/// Text the client put in double quotes (straight or curly) is the headline, verbatim.
-fn quoted(prompt: &str) -> Option<String> {
-    let start = prompt.find(['"', '\u{201C}'])?;
-    let rest = &prompt[start..];
-    let open_len = rest.chars().next()?.len_utf8();
-    let inner = &rest[open_len..];
-    let end = inner.find(['"', '\u{201D}'])?;
-    Some(inner[..end].trim())
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-}
-
-/// The text after a label such as `CTA:`, up to the end of its clause.
-fn labelled(prompt: &str, labels: &[&str]) -> Option<String> {
-    let lower = prompt.to_lowercase();
-    labels.iter().find_map(|label| {
-        let at = lower.find(label)? + label.len();
-        let value = prompt
-            .get(at..)?
-            .split(['.', ';', '\n', ','])
-            .next()?
-            .trim();
-        let value = value.trim_matches(|c| c == '"' || c == '\'');
-        (!value.is_empty()).then(|| value.to_owned())
-    })
-}
-
-/// The prompt's first clause without format words, at most eight words, capitalised.
-fn headline_from(prompt: &str) -> String {
-    let clause = prompt
-        .split(['.', ',', ';', ':', '!', '?', '\n'])
-        .next()
-        .unwrap_or(prompt);
-    let words: Vec<&str> = clause
-        .split_whitespace()
-        .filter(|w| {
-            !FORMAT_WORDS.contains(
-                &w.to_lowercase()
-                    .trim_matches(|c: char| !c.is_alphanumeric()),
-            )
-        })
-        .take(MAX_HEADLINE_WORDS)
-        .collect();
-    let mut headline = words.join(" ");
-    if headline.is_empty() {
-        headline = prompt
-            .split_whitespace()
-            .take(MAX_HEADLINE_WORDS)
-            .collect::<Vec<_>>()
-            .join(" ");
-    }
-    let mut chars = headline.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => headline,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,17 +213,15 @@ mod tests {
     }
 
     #[test]
-    fn headline_comes_from_quotes_then_the_first_clause() {
+    fn headline_comes_from_quotes_then_the_prompts_message() {
         let p = "Instagram story for our bakery: \u{201C}Fresh every morning\u{201D}, warm tones";
         assert_eq!(
             compile(p, None, &applied(p), &[]).headline,
             "Fresh every morning"
         );
+        // The format word splits the clause: "for a coffee shop" says who the ad is for.
         let p = "autumn sale banner for a coffee shop, warm tones";
-        assert_eq!(
-            compile(p, None, &applied(p), &[]).headline,
-            "Autumn sale for a coffee shop"
-        );
+        assert_eq!(compile(p, None, &applied(p), &[]).headline, "Autumn sale");
         let p = "banner";
         assert_eq!(compile(p, None, &applied(p), &[]).headline, "Banner");
     }
@@ -304,6 +247,43 @@ mod tests {
         assert_eq!(
             compile(p, None, &applied(p), &[]).call_to_action,
             "Learn more"
+        );
+    }
+
+    #[test]
+    fn the_brief_states_the_planned_copy_and_its_language() {
+        let p = "Werbebanner für unsere Bäckerei: Herbstangebot, alle Kuchen 20 % günstiger bis Sonntag";
+        let brief = compile(p, None, &applied(p), &[]);
+        assert_eq!(brief.language, Language::De);
+        assert_eq!(brief.headline, "Alle Kuchen 20 % günstiger bis Sonntag");
+        assert_eq!(brief.body.as_deref(), Some("Herbstangebot"));
+        assert_eq!(brief.sources.headline, CopySource::Offer);
+        for needle in [
+            "Headline text, exactly: \"Alle Kuchen 20 % günstiger bis Sonntag\".",
+            "Supporting line: \"Herbstangebot\".",
+            "Call to action, exactly: \"Jetzt kaufen\".",
+            "Language of all text in the image: German (de).",
+        ] {
+            assert!(
+                brief.text.contains(needle),
+                "missing {needle:?} in:\n{}",
+                brief.text
+            );
+        }
+        let p = "为我们的咖啡店设计一张秋季促销海报，全场八折";
+        let brief = compile(p, None, &applied(p), &[]);
+        assert!(
+            brief
+                .text
+                .contains("Language of all text in the image: Chinese (Simplified) (zh-Hans).")
+        );
+        let p = "Reklama pro naši kavárnu: čerstvá káva každé ráno";
+        let brief = compile(p, None, &applied(p), &[]);
+        assert_eq!(brief.language, Language::Other);
+        assert!(
+            brief
+                .text
+                .contains("Language of all text in the image: the language of the prompt.")
         );
     }
 
