@@ -229,4 +229,3 @@ pub fn contrast(a: Rgb, b: Rgb) -> f32 {
 pub const WHITE: Rgb = [255, 255, 255];
 /// Near-black: softer than pure black on coloured grounds.
 pub const INK: Rgb = [17, 17, 20];
-
