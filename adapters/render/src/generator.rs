@@ -55,11 +55,12 @@ fn text_fit(fit: &BlockFit) -> TextFit {
         },
         font: fit.font.to_owned(),
         fallback_fonts: fit.fallback_fonts.iter().map(|f| (*f).to_owned()).collect(),
-        px: fit.size,
+        // Rounded in f64, so the JSON shows 48.3 rather than f32's 48.29999923706055.
+        px: (f64::from(fit.size) * 10.0).round() / 10.0,
         lines: u32::try_from(fit.lines).unwrap_or(u32::MAX),
         shortened: fit.shortened,
         split_word: fit.split_word,
         missing_glyphs: u32::try_from(fit.missing_glyphs).unwrap_or(u32::MAX),
-        contrast: fit.contrast,
+        contrast: fit.contrast.map(|c| (f64::from(c) * 100.0).round() / 100.0),
     }
 }

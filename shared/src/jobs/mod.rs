@@ -267,7 +267,7 @@ pub struct TextFit {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallback_fonts: Vec<String>,
     /// Font size (em) in pixels, to a tenth.
-    pub px: f32,
+    pub px: f64,
     pub lines: u32,
     /// Cut at a word boundary with an ellipsis to fit.
     pub shortened: bool,
@@ -279,7 +279,7 @@ pub struct TextFit {
     pub missing_glyphs: u32,
     /// The lowest WCAG contrast of the block's colour against what is behind it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contrast: Option<f32>,
+    pub contrast: Option<f64>,
 }
 
 // The renderer reports finite, rounded numbers and JSON has no NaN, so equality is total.
