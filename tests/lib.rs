@@ -17,6 +17,7 @@ use adgen::ports::{
     Adapters, Claim, Clock, CreateJob, GenerateError, Generated, GenerationInput, ImageGenerator,
     JobMessage, JobStore, PortError, Queue, ReferenceFetcher, SiteFetcher, WebhookSender,
 };
+use adgen::service::auth::AuthSettings;
 use adgen::service::brands::{BrandsService, BrandsSettings};
 use adgen::service::deliver::Deliverer;
 use adgen::service::generate::{Worker, WorkerParts, WorkerSettings};
@@ -139,7 +140,7 @@ impl Backend {
                 url_expiry: Duration::from_secs(300),
                 public_base_url: None,
             },
-            api_key_cache_ttl: adgen::service::auth::DEFAULT_CACHE_TTL,
+            auth: AuthSettings::default(),
         };
         let ddb = clients.dynamodb.clone();
         let adapters = adgen_aws::adapters_from(clients.clone(), &config);
@@ -318,28 +319,36 @@ impl Backend {
     /// As [`Backend::app`], with both services using `jobs` as their job store (a decorator
     /// over `self.jobs`, say, that counts reads).
     pub fn app_with_jobs(&self, clock: Arc<dyn Clock>, jobs: Arc<dyn JobStore>) -> App {
+        self.app_with(clock, jobs, AuthSettings::default())
+    }
+
+    /// As [`Backend::app`], admitting requests as `auth` says (a rate limit, say).
+    pub fn app_with_auth(&self, clock: Arc<dyn Clock>, auth: AuthSettings) -> App {
+        self.app_with(clock, self.jobs.clone(), auth)
+    }
+
+    fn app_with(&self, clock: Arc<dyn Clock>, jobs: Arc<dyn JobStore>, auth: AuthSettings) -> App {
         let queue = Arc::new(FlakyQueue::new(self.queue.clone()));
         let adapters = Adapters {
             jobs,
             queue: queue.clone(),
             ..self.adapters.clone()
         };
-        let settings = SubmitSettings::default();
+        let settings = SubmitSettings {
+            auth,
+            ..SubmitSettings::default()
+        };
         App {
             api: Api {
                 submit: Arc::new(SubmitService::new(&adapters, clock.clone(), settings)),
-                jobs: Arc::new(JobsService::new(
-                    &adapters,
-                    clock.clone(),
-                    settings.key_cache_ttl,
-                )),
+                jobs: Arc::new(JobsService::new(&adapters, clock.clone(), settings.auth)),
                 // Brand extraction reaches the fixture sites on loopback, as `adgen serve
                 // --allow-loopback-urls` does (spec §8).
                 brands: Arc::new(BrandsService::new(
                     &adapters,
                     Arc::new(Codec::default()),
                     clock.clone(),
-                    settings.key_cache_ttl,
+                    settings.auth,
                     BrandsSettings {
                         max_body_bytes: settings.max_body_bytes,
                         allow_loopback_urls: true,
@@ -350,7 +359,7 @@ impl Backend {
                     &adapters,
                     local_webhook_sender(),
                     clock,
-                    settings.key_cache_ttl,
+                    settings.auth,
                     WebhooksSettings {
                         max_body_bytes: settings.max_body_bytes,
                         allow_loopback_urls: true,

@@ -13,6 +13,7 @@ use adgen::auth::mint_key;
 use adgen::config::{GeneratorConfig, StoreConfig, process_env};
 use adgen::http::Api;
 use adgen::ports::{ApiKeyStore, Clock, SystemClock};
+use adgen::service::auth::AuthSettings;
 use adgen::service::brands::{BrandsService, BrandsSettings};
 use adgen::service::deliver::Deliverer;
 use adgen::service::generate::{Worker, WorkerSettings};
@@ -67,6 +68,10 @@ enum Command {
         /// link-local addresses stay refused).
         #[arg(long)]
         allow_loopback_urls: bool,
+        /// Requests per API key in any 60 s (spec §9); over it, 429 with Retry-After.
+        /// Unset: no limit.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(adgen::ratelimit::MAX_LIMIT_PER_MINUTE)))]
+        rate_limit_per_minute: Option<u32>,
     },
     /// Manage API keys.
     Keys {
@@ -110,6 +115,7 @@ async fn main() -> Result<()> {
             public_url,
             max_body_bytes,
             allow_loopback_urls,
+            rate_limit_per_minute,
         } => {
             serve(ServeOptions {
                 addr: SocketAddr::new(host, port),
@@ -117,6 +123,7 @@ async fn main() -> Result<()> {
                 public_url,
                 max_body_bytes,
                 allow_loopback_urls,
+                rate_limit_per_minute,
             })
             .await
         }
@@ -157,6 +164,7 @@ struct ServeOptions<'a> {
     public_url: Option<String>,
     max_body_bytes: usize,
     allow_loopback_urls: bool,
+    rate_limit_per_minute: Option<u32>,
 }
 
 async fn serve(options: ServeOptions<'_>) -> Result<()> {
@@ -166,6 +174,7 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
         public_url,
         max_body_bytes,
         allow_loopback_urls,
+        rate_limit_per_minute,
     } = options;
     if allow_loopback_urls {
         tracing::warn!(
@@ -191,6 +200,10 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
     let settings = SubmitSettings {
         max_body_bytes,
         allow_loopback_urls,
+        auth: AuthSettings {
+            rate_limit_per_minute,
+            ..AuthSettings::default()
+        },
         ..SubmitSettings::default()
     };
     let codec = Arc::new(Codec::default());
@@ -198,16 +211,12 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
         .context("building the webhook sender")?;
     let api = Arc::new(Api {
         submit: Arc::new(SubmitService::new(&adapters, clock.clone(), settings)),
-        jobs: Arc::new(JobsService::new(
-            &adapters,
-            clock.clone(),
-            settings.key_cache_ttl,
-        )),
+        jobs: Arc::new(JobsService::new(&adapters, clock.clone(), settings.auth)),
         brands: Arc::new(BrandsService::new(
             &adapters,
             codec.clone(),
             clock.clone(),
-            settings.key_cache_ttl,
+            settings.auth,
             BrandsSettings {
                 max_body_bytes,
                 allow_loopback_urls,
@@ -218,7 +227,7 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
             &adapters,
             sender.clone(),
             clock.clone(),
-            settings.key_cache_ttl,
+            settings.auth,
             WebhooksSettings {
                 max_body_bytes,
                 allow_loopback_urls,

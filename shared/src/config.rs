@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::service::auth::{DEFAULT_CACHE_TTL, MAX_CACHE_TTL};
+use crate::ratelimit::MAX_LIMIT_PER_MINUTE;
+use crate::service::auth::{AuthSettings, DEFAULT_CACHE_TTL, MAX_CACHE_TTL};
 use crate::service::idempotency::DEFAULT_TTL_SECONDS;
 
 #[derive(Debug, thiserror::Error)]
@@ -116,7 +117,8 @@ pub struct AwsConfig {
     pub event_bus: String,
     pub events_endpoint: Option<String>,
     pub links: LinksConfig,
-    pub api_key_cache_ttl: Duration,
+    /// The API-key cache of a warm instance and the per-key rate limit (spec §9).
+    pub auth: AuthSettings,
 }
 
 impl AwsConfig {
@@ -142,14 +144,28 @@ impl AwsConfig {
                 )? as u64),
                 public_base_url: env.url("ADGEN_IMAGE_PUBLIC_BASE_URL")?,
             },
-            api_key_cache_ttl: Duration::from_secs(env.number(
-                "ADGEN_API_KEY_CACHE_SECONDS",
-                DEFAULT_CACHE_TTL.as_secs() as i64,
-                0,
-                MAX_CACHE_TTL.as_secs() as i64,
-            )? as u64),
+            auth: AuthSettings {
+                key_cache_ttl: Duration::from_secs(env.number(
+                    "ADGEN_API_KEY_CACHE_SECONDS",
+                    DEFAULT_CACHE_TTL.as_secs() as i64,
+                    0,
+                    MAX_CACHE_TTL.as_secs() as i64,
+                )? as u64),
+                rate_limit_per_minute: rate_limit(env)?,
+            },
         })
     }
+}
+
+/// `ADGEN_RATE_LIMIT_PER_MINUTE`: requests per API key in any 60 s, 1 to
+/// [`MAX_LIMIT_PER_MINUTE`]; unset means no limit.
+fn rate_limit<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Option<u32>, ConfigError> {
+    const NAME: &str = "ADGEN_RATE_LIMIT_PER_MINUTE";
+    if env.optional(NAME).is_none() {
+        return Ok(None);
+    }
+    let limit = env.number(NAME, 0, 1, MAX_LIMIT_PER_MINUTE.into())?;
+    Ok(u32::try_from(limit).ok())
 }
 
 /// The jobs function's settings.
@@ -355,6 +371,40 @@ mod tests {
     }
 
     #[test]
+    fn rate_limit_is_optional_and_bounded() {
+        let base = [
+            ("ADGEN_TABLE", "t"),
+            ("ADGEN_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/q"),
+            (
+                "ADGEN_DELIVERY_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/1/d",
+            ),
+            ("ADGEN_BUCKET", "b"),
+        ];
+        let with = |value: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push(("ADGEN_RATE_LIMIT_PER_MINUTE", value));
+            SubmitConfig::from_env(&env(&pairs))
+        };
+        assert_eq!(
+            with("20").expect("valid").aws.auth.rate_limit_per_minute,
+            Some(20)
+        );
+        assert_eq!(
+            with(" ")
+                .expect("blank is unset")
+                .aws
+                .auth
+                .rate_limit_per_minute,
+            None
+        );
+        for bad in ["0", "-3", "twenty", "1000001"] {
+            let err = with(bad).expect_err(bad).to_string();
+            assert!(err.contains("ADGEN_RATE_LIMIT_PER_MINUTE"), "{err}");
+        }
+    }
+
+    #[test]
     fn missing_and_invalid_variables_are_named() {
         let err = SubmitConfig::from_env(&env(&[("ADGEN_TABLE", "t")])).expect_err("queue missing");
         assert_eq!(
@@ -393,7 +443,8 @@ mod tests {
         .expect("valid");
         assert_eq!(config.aws.store.dynamodb_endpoint, None);
         assert_eq!(config.idempotency_ttl_seconds, 86_400);
-        assert_eq!(config.aws.api_key_cache_ttl, Duration::from_secs(30));
+        assert_eq!(config.aws.auth.key_cache_ttl, Duration::from_secs(30));
+        assert_eq!(config.aws.auth.rate_limit_per_minute, None);
         assert_eq!(config.aws.links.url_expiry, Duration::from_secs(900));
     }
 

@@ -25,6 +25,18 @@ pub fn derived_uuid(text: &str) -> uuid::Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
+/// Whether `a` and `b` are equal, in time that depends only on their lengths (not on where
+/// they differ): the comparison for secrets and signatures. Lengths are not secret here
+/// (signatures and keys have fixed, public lengths).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    // Keep the optimiser from turning the fold into an early exit.
+    std::hint::black_box(difference) == 0
+}
+
 /// HMAC-SHA256 of `message` under `key` (RFC 2104), for webhook signatures.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     const BLOCK: usize = 64;
@@ -71,6 +83,14 @@ impl std::io::Write for HashWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constant_time_equality_is_equality() {
+        assert!(constant_time_eq(b"", b""));
+        assert!(constant_time_eq(b"whsec_abc", b"whsec_abc"));
+        assert!(!constant_time_eq(b"whsec_abc", b"whsec_abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
 
     #[test]
     fn known_digests() {

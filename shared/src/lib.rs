@@ -6,7 +6,7 @@
 //! - `digest`, `net`, `pixels`: small pure helpers (SHA-256 hex, public-address rules for
 //!   SSRF, the RGBA buffer and colours the image port carries);
 //! - `contract`: wire types, validation, limits, envelopes, issues;
-//! - `auth`, `idempotency`, `jobs`, `brands`: records, state and their rules; `brief`: the
+//! - `auth`, `idempotency`, `ratelimit`, `jobs`, `brands`: records, state and their rules; `brief`: the
 //!   creative brief compiler and its copy planner (`brief::copy`: headline, supporting line,
 //!   call to action and language, from the prompt and the brand);
 //! - `ports`: the traits adapters implement, and the [`ports::Adapters`] bundle;
@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod net;
 pub mod pixels;
 pub mod ports;
+pub mod ratelimit;
 pub mod service;
 pub mod webhooks;
 

@@ -20,6 +20,7 @@ use crate::contract::output::{ImageFormat, OutputApplied, ThinkingIntensity};
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, StoredResponse};
 use crate::jobs::{Job, TextFit};
 use crate::pixels::{Colours, Pixels};
+use crate::ratelimit::Slice;
 use crate::webhooks::delivery::{Delivery, DeliveryMessage, DeliveryPage, Response};
 use crate::webhooks::{Endpoint, EndpointPage};
 
@@ -37,6 +38,31 @@ pub enum PortError {
 pub trait ApiKeyStore: Send + Sync {
     async fn get(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, PortError>;
     async fn put(&self, record: &ApiKeyRecord) -> Result<(), PortError>;
+}
+
+/// Per-key request counters in one-second slices (spec §9; the window's rules are
+/// `ratelimit`). `key` is an API key's hash, never the key.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// `key`'s counters of the seconds `from ..= to`, read strongly consistent; seconds
+    /// without requests may be absent.
+    async fn counts(
+        &self,
+        key: &str,
+        from: UnixSeconds,
+        to: UnixSeconds,
+    ) -> Result<Vec<Slice>, PortError>;
+
+    /// Adds one to `key`'s counter of `second`, only while it is below `below` (one
+    /// conditional write); the new count, or `None` when refused (nothing written). The
+    /// counter may be dropped after `expires_at`.
+    async fn increment_below(
+        &self,
+        key: &str,
+        second: UnixSeconds,
+        below: u32,
+        expires_at: UnixSeconds,
+    ) -> Result<Option<u32>, PortError>;
 }
 
 /// Result of [`JobStore::create`].
@@ -502,6 +528,7 @@ pub trait JobWatch: Send {
 #[derive(Clone)]
 pub struct Adapters {
     pub keys: Arc<dyn ApiKeyStore>,
+    pub rate_limits: Arc<dyn RateLimitStore>,
     pub jobs: Arc<dyn JobStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub brands: Arc<dyn BrandStore>,

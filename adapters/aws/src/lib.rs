@@ -166,6 +166,7 @@ fn assemble(clients: AwsClients, config: &AwsConfig) -> (Adapters, Arc<DynamoSto
     let blobs = S3Blobs::new(clients.s3, config.bucket.clone());
     let adapters = Adapters {
         keys: store.clone(),
+        rate_limits: store.clone(),
         jobs: store.clone(),
         idempotency: store.clone(),
         brands: store.clone(),

@@ -1,10 +1,11 @@
-//! Embedded adapters for `adgen serve`: SQLite (bundled) for records and two durable queues
+//! Embedded adapters for `adgen serve`: SQLite (bundled) for records, rate-limit counters and two durable queues
 //! (generation and webhook delivery), a local folder for blobs. Every conditional write of the DynamoDB adapter is one SQLite
 //! transaction here, so both behave alike (the contract-test suite checks it). Long-polls wake
 //! on the store's own write notification instead of re-reading.
 
 mod blobs;
 mod queue;
+mod ratelimit;
 mod store;
 mod webhooks;
 
@@ -82,6 +83,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_by_endpoint ON deliveries (endpoint_id, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS deliveries_by_job ON deliveries (job_id, created_at DESC, id DESC)
     WHERE job_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS rate_limits (
+    key_hash TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, PRIMARY KEY (key_hash, second)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, visible_at_ms INTEGER NOT NULL,
     receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT);
@@ -119,6 +123,7 @@ impl Embedded {
     pub fn adapters(&self, files_base_url: &str) -> Adapters {
         Adapters {
             keys: self.store.clone(),
+            rate_limits: self.store.clone(),
             jobs: self.store.clone(),
             idempotency: self.store.clone(),
             brands: self.store.clone(),

@@ -23,7 +23,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         &adapters,
         Arc::new(Codec::default()),
         Arc::new(SystemClock),
-        config.aws.api_key_cache_ttl,
+        config.aws.auth,
         BrandsSettings {
             max_body_bytes: config.max_body_bytes,
             // Lambda never fetches loopback URLs (spec §8).

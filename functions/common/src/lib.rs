@@ -65,7 +65,7 @@ pub fn submit_settings(config: &SubmitConfig) -> SubmitSettings {
             ttl_seconds: config.idempotency_ttl_seconds,
             ..defaults.idempotency
         },
-        key_cache_ttl: config.aws.api_key_cache_ttl,
+        auth: config.aws.auth,
         ..defaults
     }
 }
@@ -73,9 +73,5 @@ pub fn submit_settings(config: &SubmitConfig) -> SubmitSettings {
 /// The jobs function's service over DynamoDB, with image URLs minted from S3.
 pub async fn jobs_service(config: &JobsConfig) -> JobsService {
     let adapters = adgen_aws::adapters(&config.aws).await;
-    JobsService::new(
-        &adapters,
-        Arc::new(SystemClock),
-        config.aws.api_key_cache_ttl,
-    )
+    JobsService::new(&adapters, Arc::new(SystemClock), config.aws.auth)
 }

@@ -23,7 +23,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         &adapters,
         sender,
         Arc::new(SystemClock),
-        config.aws.api_key_cache_ttl,
+        config.aws.auth,
         WebhooksSettings {
             max_body_bytes: config.max_body_bytes,
             allow_loopback_urls: false,

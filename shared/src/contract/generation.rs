@@ -216,7 +216,7 @@ pub(super) fn bounded_text(
         ));
         return None;
     };
-    let trimmed = text.trim();
+    let trimmed = super::text::trim(text);
     let count = trimmed.chars().count();
     if count == 0 || count > max {
         issues.push(Issue::new(
@@ -451,6 +451,21 @@ mod tests {
             one(json!({"prompt": " \n\t "})),
             ("prompt".into(), "too_short")
         );
+        // Nothing visible once invisible characters are trimmed: empty, not a blank ad.
+        for invisible in [
+            "\u{200b}\u{200b}",
+            "\u{feff}",
+            "\u{2066}\u{200d}\u{2069}",
+            "\u{0}",
+        ] {
+            assert_eq!(
+                one(json!({ "prompt": invisible })),
+                ("prompt".into(), "too_short"),
+                "{invisible:?}"
+            );
+        }
+        let req = parse(json!({"prompt": "\u{200b} Coffee ad \u{200e}"})).expect("valid");
+        assert_eq!(req.prompt, "Coffee ad");
         assert_eq!(one(json!({"prompt": 5})), ("prompt".into(), "invalid_type"));
         assert_eq!(
             one(json!({"prompt": "é".repeat(5001)})),

@@ -9,6 +9,7 @@ pub mod generation;
 pub mod job_query;
 pub mod output;
 pub mod reference;
+pub mod text;
 pub mod webhook;
 
 use serde::Serialize;

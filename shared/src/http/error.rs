@@ -248,6 +248,18 @@ impl From<AuthError> for ApiError {
                 "api_key_disabled",
                 "the API key is disabled; enable it or use another key",
             ),
+            AuthError::RateLimited(limited) => ApiError {
+                retry_after: Some(limited.retry_after),
+                ..ApiError::new(
+                    S::TOO_MANY_REQUESTS,
+                    ErrorType::RateLimitError,
+                    "rate_limit_exceeded",
+                    format!(
+                        "this API key has made {} requests in the last 60 seconds, its limit; retry after {} s",
+                        limited.quota.limit, limited.retry_after
+                    ),
+                )
+            },
             AuthError::Store(e) => e.into(),
         }
     }

@@ -20,6 +20,7 @@ use tracing::Instrument;
 pub use error::{ApiError, ErrorType};
 
 use crate::UnixSeconds;
+use crate::auth::Principal;
 use crate::contract::brand::{BRANDS_EXTRACT_PATH, BRANDS_PATH, BRANDS_PREFIX};
 use crate::contract::job_query::JobQuery;
 use crate::contract::webhook::{WEBHOOKS_PATH, WEBHOOKS_PREFIX};
@@ -27,6 +28,8 @@ use crate::contract::{
     ADS_GENERATE_PATH, GENERATIONS_PATH, JOBS_PREFIX, RequestId, envelope, generation,
 };
 use crate::idempotency::{self, StoredResponse};
+use crate::ratelimit::Quota;
+use crate::service::auth::{AuthError, Authenticator};
 use crate::service::brands::{BrandsService, ExtractOutcome};
 use crate::service::jobs::JobsService;
 use crate::service::submit::{SubmitError, SubmitOutcome, SubmitService};
@@ -37,6 +40,9 @@ pub type HttpResponse = http::Response<Bytes>;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub const REPLAYED_HEADER: &str = "x-idempotency-replayed";
+pub const RATE_LIMIT_LIMIT_HEADER: &str = "x-ratelimit-limit";
+pub const RATE_LIMIT_REMAINING_HEADER: &str = "x-ratelimit-remaining";
+pub const RATE_LIMIT_RESET_HEADER: &str = "x-ratelimit-reset";
 
 /// The latest moment a handler may still answer (a platform limit such as the Lambda
 /// deadline or API Gateway's 30 s), put in the request's extensions by the adapter.
@@ -231,7 +237,37 @@ pub async fn handle_webhooks(service: &WebhooksService, request: HttpRequest) ->
     dispatch(services, request).await
 }
 
-/// Routes a request to the services present, inside a span carrying its request id.
+/// A routed request's handler, and the service that answers it.
+enum Target<'a> {
+    Submit(&'a SubmitService),
+    GetJob(&'a JobsService, String),
+    Brand(&'a BrandsService, BrandRoute),
+    Webhook(&'a WebhooksService, WebhookRoute),
+}
+
+impl Target<'_> {
+    fn auth(&self) -> &Authenticator {
+        match self {
+            Target::Submit(s) => &s.auth,
+            Target::GetJob(s, _) => &s.auth,
+            Target::Brand(s, _) => &s.auth,
+            Target::Webhook(s, _) => &s.auth,
+        }
+    }
+
+    fn now(&self) -> UnixSeconds {
+        match self {
+            Target::Submit(s) => s.clock.now(),
+            Target::GetJob(s, _) => s.clock.now(),
+            Target::Brand(s, _) => s.clock.now(),
+            Target::Webhook(s, _) => s.clock.now(),
+        }
+    }
+}
+
+/// Routes a request to the services present, inside a span carrying its request id. Every
+/// route is authenticated and counted against its key's rate limit here, in one place, and
+/// every answer to an authenticated request carries the key's `X-RateLimit-*` headers.
 async fn dispatch(services: Services<'_>, request: HttpRequest) -> HttpResponse {
     let request_id = RequestId::new();
     let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = request.uri().path());
@@ -240,37 +276,64 @@ async fn dispatch(services: Services<'_>, request: HttpRequest) -> HttpResponse 
             Ok(route) => route,
             Err(e) => return finish(Err(e), &request_id),
         };
-        match (route, services) {
+        let target = match (route, services) {
             (
                 Route::Submit,
                 Services {
                     submit: Some(service),
                     ..
                 },
-            ) => submit(service, request, request_id.clone()).await,
+            ) => Target::Submit(service),
             (
                 Route::GetJob(id),
                 Services {
                     jobs: Some(service),
                     ..
                 },
-            ) => get_job(service, request, &id, request_id.clone()).await,
+            ) => Target::GetJob(service, id),
             (
                 Route::Brand(route),
                 Services {
                     brands: Some(service),
                     ..
                 },
-            ) => brands(service, route, request, &request_id).await,
+            ) => Target::Brand(service, route),
             (
                 Route::Webhook(route),
                 Services {
                     webhooks: Some(service),
                     ..
                 },
-            ) => webhooks(service, route, request, &request_id).await,
-            _ => finish(Err(ApiError::route_not_found()), &request_id),
-        }
+            ) => Target::Webhook(service, route),
+            _ => return finish(Err(ApiError::route_not_found()), &request_id),
+        };
+        let authorization = header_bytes(request.headers(), header::AUTHORIZATION);
+        let admitted = match target.auth().admit(authorization, target.now()).await {
+            Ok(admitted) => admitted,
+            Err(e) => {
+                let quota = match &e {
+                    AuthError::RateLimited(limited) => Some(limited.quota),
+                    _ => None,
+                };
+                return with_quota(finish(Err(e.into()), &request_id), quota);
+            }
+        };
+        let principal = admitted.principal;
+        let response = match target {
+            Target::Submit(service) => {
+                submit(service, request, principal, request_id.clone()).await
+            }
+            Target::GetJob(service, id) => {
+                get_job(service, request, principal, &id, request_id.clone()).await
+            }
+            Target::Brand(service, route) => {
+                brands(service, route, request, principal, &request_id).await
+            }
+            Target::Webhook(service, route) => {
+                webhooks(service, route, request, principal, &request_id).await
+            }
+        };
+        with_quota(response, admitted.quota)
     };
     // A bug must not take the process (a Lambda sandbox, or every request of `adgen serve`)
     // down with it: the client gets a 500 envelope with its request id, the log the panic.
@@ -287,6 +350,21 @@ async fn dispatch(services: Services<'_>, request: HttpRequest) -> HttpResponse 
     }
 }
 
+/// The `X-RateLimit-*` headers of spec §9 on an answer to an authenticated request (a replayed
+/// answer too: they describe this request, not the original).
+fn with_quota(mut response: HttpResponse, quota: Option<Quota>) -> HttpResponse {
+    if let Some(quota) = quota {
+        let headers = response.headers_mut();
+        headers.insert(RATE_LIMIT_LIMIT_HEADER, HeaderValue::from(quota.limit));
+        headers.insert(
+            RATE_LIMIT_REMAINING_HEADER,
+            HeaderValue::from(quota.remaining),
+        );
+        headers.insert(RATE_LIMIT_RESET_HEADER, HeaderValue::from(quota.reset));
+    }
+    response
+}
+
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     let text = panic
         .downcast_ref::<&str>()
@@ -301,15 +379,12 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 async fn submit(
     service: &SubmitService,
     request: HttpRequest,
+    principal: Principal,
     request_id: RequestId,
 ) -> HttpResponse {
     let received_at = service.clock.now();
     let result = async {
         let headers = request.headers();
-        let principal = service
-            .auth
-            .authenticate(header_bytes(headers, header::AUTHORIZATION))
-            .await?;
         let body = request.body();
         if body.len() > service.settings.max_body_bytes {
             return Err(SubmitError::BodyTooLarge {
@@ -351,15 +426,12 @@ async fn submit(
 async fn get_job(
     service: &JobsService,
     request: HttpRequest,
+    principal: Principal,
     id: &str,
     request_id: RequestId,
 ) -> HttpResponse {
     let received_at = service.clock.now();
     let result = async {
-        let principal = service
-            .auth
-            .authenticate(header_bytes(request.headers(), header::AUTHORIZATION))
-            .await?;
         let query = JobQuery::parse(request.uri().query())?;
         let deadline = request.extensions().get::<Deadline>().map(|d| d.0);
         let read = service.get(principal, id, &query, deadline).await?;
@@ -380,14 +452,11 @@ async fn brands(
     service: &BrandsService,
     route: BrandRoute,
     request: HttpRequest,
+    principal: Principal,
     request_id: &RequestId,
 ) -> HttpResponse {
     let received_at = service.clock.now();
     let result: Result<HttpResponse, ApiError> = async {
-        let principal = service
-            .auth
-            .authenticate(header_bytes(request.headers(), header::AUTHORIZATION))
-            .await?;
         if matches!(route, BrandRoute::Create | BrandRoute::Extract) {
             check_json_body(&request, service.settings.max_body_bytes)?;
         }
@@ -438,14 +507,11 @@ async fn webhooks(
     service: &WebhooksService,
     route: WebhookRoute,
     request: HttpRequest,
+    principal: Principal,
     request_id: &RequestId,
 ) -> HttpResponse {
     let received_at = service.clock.now();
     let result: Result<HttpResponse, ApiError> = async {
-        let principal = service
-            .auth
-            .authenticate(header_bytes(request.headers(), header::AUTHORIZATION))
-            .await?;
         if route.takes_body() {
             check_json_body(&request, service.settings.max_body_bytes)?;
         }

@@ -7,7 +7,6 @@
 //! exactly as a missing one.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -26,7 +25,7 @@ use crate::ports::{
     Adapters, BlobStore, BrandStore, Clock, CreateJob, IdempotencyStore, ImageCodec, ImageError,
     ImageLinks, JobMessage, JobStore, PortError, PreparedLogo, Queue,
 };
-use crate::service::auth::Authenticator;
+use crate::service::auth::{AuthSettings, Authenticator};
 use crate::service::generate::cpu_bound;
 use crate::service::idempotency::{self as protocol, Begin, IdempotencyError, IdempotencyPolicy};
 use crate::service::submit::accepted;
@@ -110,17 +109,21 @@ pub struct BrandsService {
 }
 
 impl BrandsService {
-    /// The service over one adapter set; `codec` prepares logos; `key_cache_ttl` as for
-    /// [`Authenticator::new`].
+    /// The service over one adapter set; `codec` prepares logos; requests admitted as
+    /// `auth` says.
     pub fn new(
         adapters: &Adapters,
         codec: Arc<dyn ImageCodec>,
         clock: Arc<dyn Clock>,
-        key_cache_ttl: Duration,
+        auth: AuthSettings,
         settings: BrandsSettings,
     ) -> Self {
         Self {
-            auth: Arc::new(Authenticator::new(adapters.keys.clone(), key_cache_ttl)),
+            auth: Arc::new(Authenticator::new(
+                adapters.keys.clone(),
+                adapters.rate_limits.clone(),
+                auth,
+            )),
             brands: adapters.brands.clone(),
             blobs: adapters.blobs.clone(),
             links: adapters.links.clone(),

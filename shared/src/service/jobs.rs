@@ -15,7 +15,7 @@ use crate::ports::{
     Adapters, BrandStore, Clock, DeliveriesOf, DeliveryStore, ImageLinks, JobStore, JobWatch,
     JobWatcher, PortError,
 };
-use crate::service::auth::Authenticator;
+use crate::service::auth::{AuthSettings, Authenticator};
 use crate::service::brands::{BrandRead, brand_read};
 use crate::webhooks::delivery::Delivery;
 
@@ -60,10 +60,14 @@ pub struct JobsService {
 }
 
 impl JobsService {
-    /// The service over one adapter set; `key_cache_ttl` as for [`Authenticator::new`].
-    pub fn new(adapters: &Adapters, clock: Arc<dyn Clock>, key_cache_ttl: Duration) -> Self {
+    /// The service over one adapter set, admitting requests as `auth` says.
+    pub fn new(adapters: &Adapters, clock: Arc<dyn Clock>, auth: AuthSettings) -> Self {
         Self {
-            auth: Arc::new(Authenticator::new(adapters.keys.clone(), key_cache_ttl)),
+            auth: Arc::new(Authenticator::new(
+                adapters.keys.clone(),
+                adapters.rate_limits.clone(),
+                auth,
+            )),
             jobs: adapters.jobs.clone(),
             brands: adapters.brands.clone(),
             deliveries: adapters.deliveries.clone(),

@@ -1,7 +1,6 @@
 //! Submitting a generation (spec §3): idempotency, job record, staging, enqueue.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -16,7 +15,7 @@ use crate::ports::{
     Adapters, BlobStore, BrandStore, Clock, CreateJob, IdempotencyStore, JobMessage, JobStore,
     PortError, Queue,
 };
-use crate::service::auth::Authenticator;
+use crate::service::auth::{AuthSettings, Authenticator};
 use crate::service::idempotency::{
     self as protocol, Begin, DEFAULT_TTL_SECONDS, IdempotencyError, IdempotencyPolicy,
 };
@@ -60,8 +59,8 @@ pub enum SubmitOutcome {
 pub struct SubmitSettings {
     pub max_body_bytes: usize,
     pub idempotency: IdempotencyPolicy,
-    /// How long a warm instance trusts a looked-up API key.
-    pub key_cache_ttl: Duration,
+    /// API-key caching and the per-key rate limit.
+    pub auth: AuthSettings,
     /// `adgen serve --allow-loopback-urls` (spec §8): reference URLs on the local host names
     /// pass validation. Always false on Lambda.
     pub allow_loopback_urls: bool,
@@ -77,7 +76,7 @@ impl Default for SubmitSettings {
                 // Longer than the submit function's timeout, so a live attempt is never overtaken.
                 lock_seconds: 30,
             },
-            key_cache_ttl: crate::service::auth::DEFAULT_CACHE_TTL,
+            auth: AuthSettings::default(),
             allow_loopback_urls: false,
         }
     }
@@ -100,7 +99,8 @@ impl SubmitService {
         Self {
             auth: Arc::new(Authenticator::new(
                 adapters.keys.clone(),
-                settings.key_cache_ttl,
+                adapters.rate_limits.clone(),
+                settings.auth,
             )),
             jobs: adapters.jobs.clone(),
             idempotency: adapters.idempotency.clone(),

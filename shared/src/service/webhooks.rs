@@ -4,7 +4,6 @@
 //! caller's organisation: another organisation's endpoint answers exactly as a missing one.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -16,7 +15,7 @@ use crate::contract::webhook::{CreateWebhook, UpdateWebhook};
 use crate::ports::{
     Adapters, Clock, DeliveriesOf, DeliveryStore, PortError, WebhookSender, WebhookStore,
 };
-use crate::service::auth::Authenticator;
+use crate::service::auth::{AuthSettings, Authenticator};
 use crate::service::deliver::Deliverer;
 use crate::webhooks::delivery::Delivery;
 use crate::webhooks::{Endpoint, MAX_ENDPOINTS_PER_ORG, Secret};
@@ -98,11 +97,15 @@ impl WebhooksService {
         adapters: &Adapters,
         sender: Arc<dyn WebhookSender>,
         clock: Arc<dyn Clock>,
-        key_cache_ttl: Duration,
+        auth: AuthSettings,
         settings: WebhooksSettings,
     ) -> Self {
         Self {
-            auth: Arc::new(Authenticator::new(adapters.keys.clone(), key_cache_ttl)),
+            auth: Arc::new(Authenticator::new(
+                adapters.keys.clone(),
+                adapters.rate_limits.clone(),
+                auth,
+            )),
             webhooks: adapters.webhooks.clone(),
             deliveries: adapters.deliveries.clone(),
             deliverer: Deliverer::new(adapters, sender, clock.clone()),

@@ -39,10 +39,19 @@ pub const MAX_ENDPOINTS_PER_ORG: usize = 20;
 /// `description` length, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 
-/// A signing secret: `whsec_` and the base64 of its key bytes. `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A signing secret: `whsec_` and the base64 of its key bytes. `Debug` never shows it, and
+/// equality compares in constant time.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        crate::digest::constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+impl Eq for Secret {}
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

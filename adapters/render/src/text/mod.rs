@@ -46,14 +46,12 @@ pub fn normalise(text: &str) -> String {
         .join("\n")
 }
 
-/// Characters that draw nothing on their own.
+/// Characters that draw nothing on their own: whitespace, the contract's invisible set, and
+/// variation selectors (which only pick a presentation of the character before them).
 pub fn is_invisible(c: char) -> bool {
     c.is_whitespace()
-        || matches!(
-            c,
-            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}'
-        )
+        || adgen::contract::text::is_invisible(c)
+        || matches!(c, '\u{FE00}'..='\u{FE0F}')
 }
 
 /// Draws placed glyphs at `size` px (em), the line's left edge at `x` and its baseline at

@@ -104,12 +104,8 @@ pub(crate) fn is_word(c: char) -> bool {
     c.is_alphanumeric() || is_mark(c)
 }
 
-/// Zero-width and formatting characters: they never make copy non-empty.
-pub(crate) fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
-}
+/// Zero-width and formatting characters: they never make copy non-empty (the contract's set).
+pub(crate) use crate::contract::text::is_invisible;
 
 /// Bidirectional formatting controls (marks, embeddings, isolates).
 pub(crate) fn is_bidi_control(c: char) -> bool {
