@@ -14,8 +14,9 @@ use adgen::config::{AwsConfig, LinksConfig, StoreConfig};
 use adgen::http::{Api, HttpRequest, HttpResponse};
 use adgen::jobs::Job;
 use adgen::ports::{
-    Adapters, Claim, Clock, CreateJob, GenerateError, Generated, GenerationInput, ImageGenerator,
-    JobMessage, JobStore, PortError, Queue, ReferenceFetcher, SiteFetcher, WebhookSender,
+    Adapters, BlobStore, Claim, Clock, CreateJob, GenerateError, Generated, GenerationInput,
+    ImageGenerator, JobMessage, JobStore, PortError, Queue, ReferenceFetcher, SiteFetcher,
+    WebhookSender,
 };
 use adgen::service::auth::AuthSettings;
 use adgen::service::brands::{BrandsService, BrandsSettings};
@@ -281,6 +282,14 @@ impl Backend {
         id
     }
 
+    /// The embedded set's SQLite file (to hold its lock from another connection, say).
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match &self.raw {
+            Raw::Sqlite(path) => Some(path.clone()),
+            Raw::Dynamo(..) => None,
+        }
+    }
+
     /// Takes every message waiting in the queue (and deletes it).
     pub async fn drain_messages(&self) -> Vec<JobMessage> {
         let mut all = Vec::new();
@@ -328,11 +337,20 @@ impl Backend {
     }
 
     fn app_with(&self, clock: Arc<dyn Clock>, jobs: Arc<dyn JobStore>, auth: AuthSettings) -> App {
-        let queue = Arc::new(FlakyQueue::new(self.queue.clone()));
         let adapters = Adapters {
             jobs,
-            queue: queue.clone(),
             ..self.adapters.clone()
+        };
+        Self::app_on(&adapters, clock, auth)
+    }
+
+    /// The services over `adapters` (this backend's, with a decorated port, say), with a
+    /// queue that can be told to fail.
+    pub fn app_on(adapters: &Adapters, clock: Arc<dyn Clock>, auth: AuthSettings) -> App {
+        let queue = Arc::new(FlakyQueue::new(adapters.queue.clone()));
+        let adapters = Adapters {
+            queue: queue.clone(),
+            ..adapters.clone()
         };
         let settings = SubmitSettings {
             auth,
@@ -406,9 +424,31 @@ impl Backend {
         )
     }
 
+    /// A template-rendering worker over `adapters` (this backend's, with a decorated port).
+    pub fn worker_on(&self, adapters: &Adapters, clock: Arc<dyn Clock>) -> Worker {
+        self.build_worker(
+            adapters,
+            clock,
+            Arc::new(adgen_render::TemplateGenerator),
+            Arc::new(StaticFetcher(Vec::new())),
+            DecodeLimits::default(),
+        )
+    }
+
     /// A worker over this backend with the given generator, fetcher and decoding limits.
     pub fn worker_with(
         &self,
+        clock: Arc<dyn Clock>,
+        generator: Arc<dyn ImageGenerator>,
+        fetcher: Arc<dyn ReferenceFetcher>,
+        decode_limits: DecodeLimits,
+    ) -> Worker {
+        self.build_worker(&self.adapters, clock, generator, fetcher, decode_limits)
+    }
+
+    fn build_worker(
+        &self,
+        adapters: &Adapters,
         clock: Arc<dyn Clock>,
         generator: Arc<dyn ImageGenerator>,
         fetcher: Arc<dyn ReferenceFetcher>,
@@ -424,7 +464,7 @@ impl Backend {
             lease_seconds: 300,
             max_receives: 5,
         };
-        Worker::new(&self.adapters, parts, clock, settings)
+        Worker::new(adapters, parts, clock, settings)
     }
 }
 
@@ -758,6 +798,127 @@ impl Queue for FlakyQueue {
             return Err(PortError::Unavailable("queue", "injected fault".into()));
         }
         self.inner.send(message).await
+    }
+}
+
+/// Faults a decorated port injects: the next `n` calls fail, and every call can be delayed.
+#[derive(Default)]
+pub struct Faults {
+    failures_left: AtomicUsize,
+    delay_ms: AtomicUsize,
+    /// Calls that reached the decorator (failed or not).
+    pub calls: AtomicUsize,
+}
+
+impl Faults {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub fn fail_next(&self, n: usize) {
+        self.failures_left.store(n, Ordering::SeqCst);
+    }
+
+    pub fn delay(&self, by: Duration) {
+        self.delay_ms
+            .store(by.as_millis() as usize, Ordering::SeqCst);
+    }
+
+    /// One call of `port`: waits the delay, then fails if a failure is due.
+    async fn hit(&self, port: &'static str) -> Result<(), PortError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let delay = self.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay as u64)).await;
+        }
+        let fail = self
+            .failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if fail {
+            return Err(PortError::Unavailable(port, "injected fault".into()));
+        }
+        Ok(())
+    }
+}
+
+/// A job store whose writes suffer `faults` (reads pass through untouched).
+pub struct FaultyJobs {
+    pub inner: Arc<dyn JobStore>,
+    pub faults: Arc<Faults>,
+}
+
+#[async_trait]
+impl JobStore for FaultyJobs {
+    async fn create(&self, job: &Job) -> Result<CreateJob, PortError> {
+        self.faults.hit("jobs").await?;
+        self.inner.create(job).await
+    }
+    async fn get(&self, job_id: Uuid) -> Result<Option<Job>, PortError> {
+        self.inner.get(job_id).await
+    }
+    async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError> {
+        self.faults.hit("jobs").await?;
+        self.inner.mark_enqueued(job_id, now).await
+    }
+    async fn claim(
+        &self,
+        job_id: Uuid,
+        owner: &str,
+        now: UnixSeconds,
+        lease_until: UnixSeconds,
+    ) -> Result<Claim, PortError> {
+        self.faults.hit("jobs").await?;
+        self.inner.claim(job_id, owner, now, lease_until).await
+    }
+    async fn save_leased(&self, job: &Job, owner: &str) -> Result<bool, PortError> {
+        self.faults.hit("jobs").await?;
+        self.inner.save_leased(job, owner).await
+    }
+    async fn save_abandoned(&self, job: &Job, now: UnixSeconds) -> Result<bool, PortError> {
+        self.faults.hit("jobs").await?;
+        self.inner.save_abandoned(job, now).await
+    }
+    async fn list_stale(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError> {
+        self.inner.list_stale(updated_before, limit).await
+    }
+    async fn list_undispatched(
+        &self,
+        updated_before: UnixSeconds,
+        limit: usize,
+    ) -> Result<Vec<Job>, PortError> {
+        self.inner.list_undispatched(updated_before, limit).await
+    }
+    async fn mark_dispatched(&self, job_id: Uuid) -> Result<(), PortError> {
+        self.faults.hit("jobs").await?;
+        self.inner.mark_dispatched(job_id).await
+    }
+}
+
+/// A blob store whose puts under `prefix` suffer `faults`.
+pub struct FaultyBlobs {
+    pub inner: Arc<dyn BlobStore>,
+    pub prefix: &'static str,
+    pub faults: Arc<Faults>,
+}
+
+#[async_trait]
+impl BlobStore for FaultyBlobs {
+    async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), PortError> {
+        if key.starts_with(self.prefix) {
+            self.faults.hit("blobs").await?;
+        }
+        self.inner.put(key, bytes, content_type).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<adgen::ports::Blob>, PortError> {
+        self.inner.get(key).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        self.inner.delete(key).await
     }
 }
 

@@ -1,0 +1,251 @@
+//! Infrastructure faults, injected through decorators of the ports (`Faults`) or over the
+//! wire: each scenario asserts the invariant it threatens. (Queue outages at submission are
+//! tests/idempotency.rs and tests/sweep.rs; a webhook receiver down for days is
+//! tests/webhooks.rs; a crashed worker's lease is tests/worker.rs.)
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use adgen::jobs::{JobStatus, Phase};
+use adgen::ports::{Adapters, JobMessage};
+use adgen::service::auth::AuthSettings;
+use adgen::service::generate::Disposition;
+use adgen_testkit::{Reply, TestServer};
+use adgen_tests::{
+    Backend, Faults, FaultyBlobs, FaultyJobs, Kind, ManualClock, NOW, answer, client,
+    on_every_backend, request,
+};
+use serde_json::json;
+
+on_every_backend!(
+    a_failing_job_store_answers_503_and_the_retry_creates_one_job,
+    a_failing_image_put_is_retried_and_no_job_completes_without_its_image,
+);
+
+const GENERATIONS: &str = "/api/v1/images/generations";
+
+async fn a_failing_job_store_answers_503_and_the_retry_creates_one_job(b: Backend) {
+    let c = client(&b).await;
+    let faults = Faults::new();
+    let adapters = Adapters {
+        jobs: Arc::new(FaultyJobs {
+            inner: b.jobs.clone(),
+            faults: faults.clone(),
+        }),
+        ..b.adapters.clone()
+    };
+    let app = Backend::app_on(&adapters, c.clock.clone(), AuthSettings::default());
+    let body = json!({"prompt": "Store outage"}).to_string();
+    faults.fail_next(1);
+    let failed = answer(
+        app.api
+            .handle(request(
+                "POST",
+                GENERATIONS,
+                Some(&c.key),
+                Some("store-1"),
+                &body,
+            ))
+            .await,
+    );
+    failed.assert_error(503, "api_error", "service_unavailable");
+    assert_eq!(failed.header("retry-after"), Some("1"));
+    assert!(
+        !failed.json.to_string().contains("injected"),
+        "no cause reaches the client"
+    );
+    assert!(b.drain_messages().await.is_empty(), "nothing enqueued");
+    // The client retries with the same key and body: one job, one message.
+    let ok = answer(
+        app.api
+            .handle(request(
+                "POST",
+                GENERATIONS,
+                Some(&c.key),
+                Some("store-1"),
+                &body,
+            ))
+            .await,
+    );
+    assert_eq!(ok.status, 202, "{}", ok.json);
+    let again = answer(
+        app.api
+            .handle(request(
+                "POST",
+                GENERATIONS,
+                Some(&c.key),
+                Some("store-1"),
+                &body,
+            ))
+            .await,
+    );
+    assert_eq!(again.header("x-idempotency-replayed"), Some("true"));
+    assert_eq!(again.job_id(), ok.job_id());
+    let queued = b.drain_messages().await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].job_id, ok.job_id());
+}
+
+async fn a_failing_image_put_is_retried_and_no_job_completes_without_its_image(b: Backend) {
+    let c = client(&b).await;
+    let job = c
+        .app
+        .submit(&c.key, &json!({"prompt": "Blob outage"}))
+        .await;
+    b.drain_messages().await;
+    let faults = Faults::new();
+    let adapters = Adapters {
+        blobs: Arc::new(FaultyBlobs {
+            inner: b.blobs.clone(),
+            prefix: "ads/",
+            faults: faults.clone(),
+        }),
+        ..b.adapters.clone()
+    };
+    let worker = b.worker_on(&adapters, c.clock.clone());
+    let message = JobMessage {
+        job_id: job,
+        org_id: c.org,
+    };
+    faults.fail_next(2);
+    for receive in 1..=2 {
+        assert_eq!(worker.process(message, receive).await, Disposition::Retry);
+        let stored = b.jobs.get(job).await.expect("read").expect("job");
+        assert_eq!(
+            stored.status,
+            JobStatus::Processing,
+            "not completed without its image"
+        );
+        assert_eq!(stored.result_url, None);
+        let key = stored
+            .result_key()
+            .expect("the output is recorded before storing");
+        assert!(b.blobs.get(&key).await.expect("read").is_none());
+    }
+    assert_eq!(worker.process(message, 3).await, Disposition::Acknowledge);
+    let done = b.jobs.get(job).await.expect("read").expect("job");
+    assert_eq!(done.status, JobStatus::Completed);
+    assert_eq!(done.payload.phase, Phase::Completed);
+    assert!(done.result_url.is_some());
+    let key = done.result_key().expect("result key");
+    let image = b
+        .blobs
+        .get(&key)
+        .await
+        .expect("read")
+        .expect("the image is stored");
+    image::load_from_memory(&image.bytes).expect("a valid image");
+    assert_eq!(faults.calls.load(Ordering::SeqCst), 3);
+    // A late redelivery does no work and changes nothing.
+    assert_eq!(worker.process(message, 4).await, Disposition::Acknowledge);
+    assert_eq!(
+        b.jobs.get(job).await.expect("read").expect("job").status,
+        JobStatus::Completed
+    );
+    assert_eq!(faults.calls.load(Ordering::SeqCst), 3);
+}
+
+/// A scripted DynamoDB that answers `throttled` requests with the throttling error, then an
+/// empty `GetItem` answer; how many requests it saw.
+async fn scripted_dynamodb(throttled: usize) -> (TestServer, Arc<AtomicUsize>) {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let server = TestServer::plain(move |_| {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        if n < throttled {
+            Reply::new(
+                400,
+                r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"Rate of requests exceeds the allowed throughput."}"#,
+            )
+            .header("content-type", "application/x-amz-json-1.0")
+        } else {
+            Reply::new(200, "{}").header("content-type", "application/x-amz-json-1.0")
+        }
+    })
+    .await;
+    (server, seen)
+}
+
+async fn throttled_store(url: &str) -> adgen_aws::DynamoStore {
+    let conf = adgen_aws::sdk_config(adgen_aws::DEFAULT_REGION).await;
+    adgen_aws::DynamoStore::new(
+        adgen_aws::dynamodb_client(&conf, Some(url)),
+        "adgen-throttled".into(),
+    )
+}
+
+/// Throttling is retried by the SDK (standard mode, 3 attempts, backoff with jitter), over
+/// the DynamoDB wire protocol; a throttle that outlasts them is a clean 503 with `Retry-After`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_dynamodb_is_retried_then_answers_503() {
+    use adgen::ports::ApiKeyStore;
+    let (server, seen) = scripted_dynamodb(2).await;
+    let store = throttled_store(&server.url("http", "/")).await;
+    assert_eq!(store.get("absent").await.expect("retried through"), None);
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        3,
+        "two throttles, then the answer"
+    );
+
+    let (server, seen) = scripted_dynamodb(usize::MAX).await;
+    let store = Arc::new(throttled_store(&server.url("http", "/")).await);
+    let b = Backend::new(Kind::Embedded).await;
+    let adapters = Adapters {
+        keys: store,
+        ..b.adapters.clone()
+    };
+    let app = Backend::app_on(&adapters, ManualClock::at(NOW), AuthSettings::default());
+    let refused = answer(
+        app.api
+            .handle(request(
+                "GET",
+                "/api/v1/brands",
+                Some("sk_live_throttled"),
+                None,
+                "",
+            ))
+            .await,
+    );
+    refused.assert_error(503, "api_error", "service_unavailable");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    let text = refused.json.to_string();
+    assert!(
+        !text.contains("Throughput") && !text.contains("adgen-throttled"),
+        "{text}"
+    );
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "the SDK's three attempts");
+}
+
+/// Another process holding SQLite's write lock: a request waits for it (the busy timeout),
+/// then goes through; nothing is lost or doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_sqlite_database_is_waited_for() {
+    let b = Backend::new(Kind::Embedded).await;
+    let c = client(&b).await;
+    let path = b.sqlite_path().expect("embedded");
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let mut conn = rusqlite::Connection::open(path).expect("second connection");
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .expect("write lock");
+        locked_tx.send(()).expect("signal");
+        std::thread::sleep(Duration::from_millis(1_500));
+        tx.commit().expect("release");
+    });
+    locked_rx.recv().expect("locked");
+    let ok = c
+        .post(
+            GENERATIONS,
+            Some("locked-1"),
+            r#"{"prompt":"Wait for the lock"}"#,
+        )
+        .await;
+    assert_eq!(ok.status, 202, "{}", ok.json);
+    holder.join().expect("holder");
+    let queued = b.drain_messages().await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].job_id, ok.job_id());
+}
