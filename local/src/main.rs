@@ -12,6 +12,7 @@ use std::sync::Arc;
 use adgen::auth::mint_key;
 use adgen::config::{GeneratorConfig, StoreConfig, process_env};
 use adgen::http::Api;
+use adgen::http::cors::Cors;
 use adgen::ports::{ApiKeyStore, Clock, SystemClock};
 use adgen::service::auth::AuthSettings;
 use adgen::service::brands::{BrandsService, BrandsSettings};
@@ -72,6 +73,10 @@ enum Command {
         /// Unset: no limit.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(adgen::ratelimit::MAX_LIMIT_PER_MINUTE)))]
         rate_limit_per_minute: Option<u32>,
+        /// A browser origin allowed to call the API (CORS), such as https://app.example.com,
+        /// or `*` for any; repeat for more. Unset: no CORS headers, preflights refused.
+        #[arg(long = "cors-allow-origin", value_name = "ORIGIN")]
+        cors_allow_origins: Vec<String>,
     },
     /// Manage API keys.
     Keys {
@@ -116,6 +121,7 @@ async fn main() -> Result<()> {
             max_body_bytes,
             allow_loopback_urls,
             rate_limit_per_minute,
+            cors_allow_origins,
         } => {
             serve(ServeOptions {
                 addr: SocketAddr::new(host, port),
@@ -124,6 +130,7 @@ async fn main() -> Result<()> {
                 max_body_bytes,
                 allow_loopback_urls,
                 rate_limit_per_minute,
+                cors_allow_origins,
             })
             .await
         }
@@ -165,6 +172,7 @@ struct ServeOptions<'a> {
     max_body_bytes: usize,
     allow_loopback_urls: bool,
     rate_limit_per_minute: Option<u32>,
+    cors_allow_origins: Vec<String>,
 }
 
 async fn serve(options: ServeOptions<'_>) -> Result<()> {
@@ -175,7 +183,22 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
         max_body_bytes,
         allow_loopback_urls,
         rate_limit_per_minute,
+        cors_allow_origins,
     } = options;
+    let cors = if cors_allow_origins.is_empty() {
+        None
+    } else {
+        let cors = Cors::new(cors_allow_origins.iter().map(String::as_str))
+            .map_err(|e| anyhow::anyhow!("--cors-allow-origin {e}"))?;
+        tracing::info!(origins = ?cors_allow_origins, "CORS on for these origins");
+        Some(Arc::new(cors))
+    };
+    if let Some(limit) = rate_limit_per_minute {
+        tracing::info!(
+            limit,
+            "per-key rate limit: requests per API key in any 60 s"
+        );
+    }
     if allow_loopback_urls {
         tracing::warn!(
             "--allow-loopback-urls: URLs on 127.0.0.1, localhost and [::1] are fetched (local development only)"
@@ -277,5 +300,5 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
         data_dir.display(),
         worker.generator.name()
     );
-    server::run(listener, api, embedded.blobs.clone(), max_body_bytes).await
+    server::run(listener, api, embedded.blobs.clone(), max_body_bytes, cors).await
 }

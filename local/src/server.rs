@@ -1,5 +1,5 @@
 //! A small HTTP/1.1 server (hyper) in front of the domain's `Api`: bounded body reads,
-//! header and body timeouts. Ctrl-C stops it at once (requests in flight are cut); nothing is
+//! header and body timeouts, CORS when origins are configured (`http::cors`). Ctrl-C stops it at once (requests in flight are cut); nothing is
 //! lost, since jobs and queue messages are in SQLite and an interrupted job's lease expires
 //! and its message returns on the next start.
 
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adgen::contract::RequestId;
+use adgen::http::cors::Cors;
 use adgen::http::{Api, ApiError, HttpResponse};
 use adgen_embedded::{FolderBlobs, ServedFiles};
 
@@ -29,6 +30,7 @@ pub async fn run(
     api: Arc<Api>,
     files: Arc<FolderBlobs>,
     max_body_bytes: usize,
+    cors: Option<Arc<Cors>>,
 ) -> Result<()> {
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
@@ -46,16 +48,16 @@ pub async fn run(
                 return Ok(());
             }
         };
-        let (api, files) = (api.clone(), files.clone());
+        let (api, files, cors) = (api.clone(), files.clone(), cors.clone());
         tokio::spawn(async move {
             let service = service_fn(move |request: hyper::Request<Incoming>| {
-                let (api, files) = (api.clone(), files.clone());
+                let (api, files, cors) = (api.clone(), files.clone(), cors.clone());
                 async move {
                     let response = match request.uri().path().strip_prefix(ServedFiles::ROUTE) {
                         Some(key) => {
                             files::serve(&files, request.method(), request.headers(), key).await
                         }
-                        None => handle(&api, request, max_body_bytes).await,
+                        None => handle(&api, request, max_body_bytes, cors.as_deref()).await,
                     };
                     Ok::<_, Infallible>(response)
                 }
@@ -75,8 +77,16 @@ async fn handle(
     api: &Api,
     request: hyper::Request<Incoming>,
     max_body_bytes: usize,
+    cors: Option<&Cors>,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
+    let request_headers = parts.headers.clone();
+    if let Some(cors) = cors {
+        let probe = http::Request::from_parts(parts.clone(), Bytes::new());
+        if let Some(answer) = cors.preflight(&probe) {
+            return answer.map(Full::new);
+        }
+    }
     // Read at most one byte past the limit: enough for the API to answer 413, never more.
     let bytes =
         match tokio::time::timeout(BODY_TIMEOUT, read_bounded(body, max_body_bytes + 1)).await {
@@ -93,7 +103,10 @@ async fn handle(
                     .map(Full::new);
             }
         };
-    let response: HttpResponse = api.handle(http::Request::from_parts(parts, bytes)).await;
+    let mut response: HttpResponse = api.handle(http::Request::from_parts(parts, bytes)).await;
+    if let Some(cors) = cors {
+        cors.apply(&request_headers, &mut response);
+    }
     response.map(Full::new)
 }
 

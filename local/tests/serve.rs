@@ -385,3 +385,107 @@ fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("no string at {pointer} in {value}"))
 }
+
+/// CORS is off unless origins are listed; the per-key rate limit is off unless set. Both as
+/// flags of `adgen serve`, over the wire.
+#[test]
+fn cors_and_rate_limits_are_opt_in_flags() {
+    let preflight = |server: &Server, origin: &str| {
+        server.send(
+            "OPTIONS",
+            "/api/v1/images/generations",
+            &[
+                ("Origin", origin.to_owned()),
+                ("Access-Control-Request-Method", "POST".to_owned()),
+                (
+                    "Access-Control-Request-Headers",
+                    "authorization, content-type, idempotency-key".to_owned(),
+                ),
+            ],
+            b"",
+        )
+    };
+    let list = |server: &Server, origin: &str| {
+        server.send(
+            "GET",
+            "/api/v1/brands",
+            &[
+                ("Authorization", server.bearer()),
+                ("Origin", origin.to_owned()),
+            ],
+            b"",
+        )
+    };
+
+    let plain = Server::start();
+    let refused = preflight(&plain, "https://app.example.com");
+    assert_eq!(refused.status, 405, "{refused}");
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+    let read = list(&plain, "https://app.example.com");
+    assert_eq!(read.status, 200);
+    assert_eq!(read.header("access-control-allow-origin"), None);
+    assert_eq!(
+        read.header("x-ratelimit-limit"),
+        None,
+        "no limit by default"
+    );
+    drop(plain);
+
+    let server = Server::start_with(&[
+        "--cors-allow-origin",
+        "https://app.example.com",
+        "--rate-limit-per-minute",
+        "3",
+    ]);
+    let allowed = preflight(&server, "https://app.example.com");
+    assert_eq!(allowed.status, 204, "{allowed}");
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert!(
+        allowed
+            .header("access-control-allow-headers")
+            .is_some_and(|h| h.contains("authorization") && h.contains("idempotency-key"))
+    );
+    let other = preflight(&server, "https://evil.example");
+    assert_eq!(other.status, 405);
+    assert_eq!(other.header("access-control-allow-origin"), None);
+
+    // Preflights are not authenticated requests: they count for no key.
+    let first = list(&server, "https://app.example.com");
+    assert_eq!(first.status, 200, "{first}");
+    assert_eq!(
+        first.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert!(
+        first
+            .header("access-control-expose-headers")
+            .is_some_and(|h| h.contains("x-ratelimit-remaining") && h.contains("x-request-id"))
+    );
+    assert_eq!(first.header("x-ratelimit-limit"), Some("3"));
+    assert_eq!(first.header("x-ratelimit-remaining"), Some("2"));
+    assert_eq!(
+        list(&server, "https://evil.example").header("access-control-allow-origin"),
+        None
+    );
+    assert_eq!(list(&server, "https://app.example.com").status, 200);
+    let limited = list(&server, "https://app.example.com");
+    assert_eq!(limited.status, 429, "{limited}");
+    assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
+    let retry: u64 = limited
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = serde_json::from_slice(&limited.body).expect("json");
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    assert_eq!(body["error"]["type"], "rate_limit_error");
+    // A refused answer is still readable by the allowed origin.
+    assert_eq!(
+        limited.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert!(server.log_contains("per-key rate limit"));
+}

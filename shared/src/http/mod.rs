@@ -4,6 +4,7 @@
 //! and `adgen serve`. A panic in a handler becomes a 500 in the error envelope.
 
 pub mod brand_view;
+pub mod cors;
 pub mod error;
 pub mod job_view;
 pub mod webhook_view;
