@@ -805,9 +805,13 @@ impl Queue for FlakyQueue {
 #[derive(Default)]
 pub struct Faults {
     failures_left: AtomicUsize,
+    /// Every `n`th call fails (0: none), beside `failures_left`.
+    every: AtomicUsize,
     delay_ms: AtomicUsize,
     /// Calls that reached the decorator (failed or not).
     pub calls: AtomicUsize,
+    /// Calls it failed.
+    pub injected: AtomicUsize,
 }
 
 impl Faults {
@@ -819,6 +823,11 @@ impl Faults {
         self.failures_left.store(n, Ordering::SeqCst);
     }
 
+    /// Fails every `n`th call from now on (0 stops it): a steady failure rate of 1/`n`.
+    pub fn fail_every(&self, n: usize) {
+        self.every.store(n, Ordering::SeqCst);
+    }
+
     pub fn delay(&self, by: Duration) {
         self.delay_ms
             .store(by.as_millis() as usize, Ordering::SeqCst);
@@ -826,16 +835,19 @@ impl Faults {
 
     /// One call of `port`: waits the delay, then fails if a failure is due.
     async fn hit(&self, port: &'static str) -> Result<(), PortError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         let delay = self.delay_ms.load(Ordering::SeqCst);
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay as u64)).await;
         }
+        let every = self.every.load(Ordering::SeqCst);
         let fail = self
             .failures_left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
+            .is_ok()
+            || (every > 0 && call.is_multiple_of(every));
         if fail {
+            self.injected.fetch_add(1, Ordering::SeqCst);
             return Err(PortError::Unavailable(port, "injected fault".into()));
         }
         Ok(())

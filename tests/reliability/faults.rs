@@ -4,21 +4,26 @@
 //! tests/webhooks.rs; a crashed worker's lease is tests/worker.rs.)
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use adgen::jobs::{JobStatus, Phase};
-use adgen::ports::{Adapters, JobMessage};
+use adgen::ports::{Adapters, CreateDelivery, DeliveriesOf, DeliveryStore, JobMessage, PortError};
 use adgen::service::auth::AuthSettings;
+use adgen::service::deliver::Deliverer;
 use adgen::service::generate::Disposition;
+use adgen::webhooks::delivery::{Delivery, DeliveryMessage, DeliveryPage, DeliveryStatus};
 use adgen_testkit::{Reply, TestServer};
 use adgen_tests::{
     Backend, Faults, FaultyBlobs, FaultyJobs, Kind, ManualClock, NOW, answer, client,
-    on_every_backend, request,
+    local_webhook_sender, on_every_backend, request,
 };
+use async_trait::async_trait;
 use serde_json::json;
+use uuid::Uuid;
 
 on_every_backend!(
+    a_write_between_read_and_claim_does_not_lose_the_attempt,
     a_failing_job_store_answers_503_and_the_retry_creates_one_job,
     a_failing_image_put_is_retried_and_no_job_completes_without_its_image,
 );
@@ -182,7 +187,12 @@ async fn throttled_dynamodb_is_retried_then_answers_503() {
     use adgen::ports::ApiKeyStore;
     let (server, seen) = scripted_dynamodb(2).await;
     let store = throttled_store(&server.url("http", "/")).await;
-    assert_eq!(store.get("absent").await.expect("retried through"), None);
+    assert_eq!(
+        ApiKeyStore::get(&store, "absent")
+            .await
+            .expect("retried through"),
+        None
+    );
     assert_eq!(
         seen.load(Ordering::SeqCst),
         3,
@@ -248,4 +258,85 @@ async fn a_locked_sqlite_database_is_waited_for() {
     let queued = b.drain_messages().await;
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].job_id, ok.job_id());
+}
+
+/// A delivery store where another writer changes the delivery right after the first read
+/// (as the dispatcher marking it enqueued just after sending its message does).
+struct RacingDeliveries {
+    inner: Arc<dyn DeliveryStore>,
+    raced: AtomicBool,
+}
+
+#[async_trait]
+impl DeliveryStore for RacingDeliveries {
+    async fn create(&self, delivery: &Delivery) -> Result<CreateDelivery, PortError> {
+        self.inner.create(delivery).await
+    }
+    async fn get(&self, org_id: Uuid, id: Uuid) -> Result<Option<Delivery>, PortError> {
+        let read = self.inner.get(org_id, id).await?;
+        if let Some(d) = &read
+            && !self.raced.swap(true, Ordering::SeqCst)
+        {
+            let bumped = Delivery {
+                version: d.version + 1,
+                ..d.clone()
+            };
+            assert!(self.inner.update(&bumped).await?, "the racing write lands");
+        }
+        Ok(read)
+    }
+    async fn update(&self, delivery: &Delivery) -> Result<bool, PortError> {
+        self.inner.update(delivery).await
+    }
+    async fn list(
+        &self,
+        org_id: Uuid,
+        of: DeliveriesOf,
+        limit: usize,
+        offset: usize,
+    ) -> Result<DeliveryPage, PortError> {
+        self.inner.list(org_id, of, limit, offset).await
+    }
+}
+
+/// Found by the soak on AWS: a versioned write landing between the deliverer's read and its
+/// claim made it take its message for a duplicate and drop it, so the event was never sent.
+async fn a_write_between_read_and_claim_does_not_lose_the_attempt(b: Backend) {
+    let c = client(&b).await;
+    let receiver = TestServer::plain(|_| Reply::new(200, "ok")).await;
+    let created = c
+        .post(
+            "/api/v1/webhooks",
+            None,
+            &json!({"endpoint_url": receiver.url("http", "/hook")}).to_string(),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let job = c.app.submit(&c.key, &json!({"prompt": "Race"})).await;
+    b.work_on(c.clock.clone(), job, c.org).await;
+    let received = b
+        .delivery_consumer
+        .receive(10, Duration::from_secs(60))
+        .await
+        .expect("receive");
+    assert_eq!(received.len(), 1, "the job's one delivery message");
+    let message: DeliveryMessage = serde_json::from_str(&received[0].body).expect("message");
+    let adapters = Adapters {
+        deliveries: Arc::new(RacingDeliveries {
+            inner: b.deliveries.clone(),
+            raced: AtomicBool::new(false),
+        }),
+        ..b.adapters.clone()
+    };
+    let deliverer = Deliverer::new(&adapters, local_webhook_sender(), c.clock.clone());
+    deliverer.handle(message).await.expect("handled");
+    assert_eq!(receiver.requests().len(), 1, "the attempt was made");
+    let stored = b
+        .deliveries
+        .get(c.org, message.delivery_id)
+        .await
+        .expect("read")
+        .expect("delivery");
+    assert_eq!(stored.status, DeliveryStatus::Delivered);
+    assert_eq!(stored.attempts.len(), 1);
 }

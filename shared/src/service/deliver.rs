@@ -62,14 +62,20 @@ impl Deliverer {
             tracing::warn!(delivery_id = %message.delivery_id, "delivery not found; message dropped");
             return Ok(());
         };
-        let Some(claimed) = delivery.claim(message.attempt, now) else {
+        // The claim is a versioned write. Losing it to another change (the dispatcher marking
+        // the delivery enqueued just after sending this very message, say) is no reason to drop
+        // the attempt: read again and claim again, unless the fresh record shows the attempt
+        // made or held by someone else (then this message is a duplicate).
+        let mut claim = None;
+        self.record(&delivery, |current, _| {
+            claim = current.claim(message.attempt, now);
+            claim.clone()
+        })
+        .await?;
+        let Some(claimed) = claim else {
             tracing::info!(delivery_id = %delivery.id, attempt = message.attempt, "attempt made or held already; duplicate message");
             return Ok(());
         };
-        if !self.deliveries.update(&claimed).await? {
-            tracing::info!(delivery_id = %delivery.id, "attempt claimed concurrently; duplicate message");
-            return Ok(());
-        }
         let endpoint = self
             .webhooks
             .get(claimed.org_id, claimed.endpoint_id)
