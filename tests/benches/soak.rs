@@ -12,8 +12,9 @@
 //! - no 5xx except as many 503s as faults were injected, and never a 500.
 //!
 //! It prints throughput and p50/p99 per kind of request. `cargo bench -p adgen-tests --bench
-//! soak` runs `ADGEN_SOAK_CLIENTS` (16) clients for `ADGEN_SOAK_SECONDS` (600) on each adapter
-//! set in `ADGEN_SOAK_BACKENDS` (`embedded,aws`; AWS needs the emulators' variables). `cargo
+//! soak` runs `ADGEN_SOAK_CLIENTS` (16) clients, each pausing `ADGEN_SOAK_PAUSE_MS` (100)
+//! between requests, for `ADGEN_SOAK_SECONDS` (600) on each adapter set in
+//! `ADGEN_SOAK_BACKENDS` (`embedded,aws`; AWS needs the emulators' variables). `cargo
 //! test --all-targets` (CI) runs it briefly, unoptimised, as a check that fails on any broken
 //! promise.
 
@@ -55,6 +56,9 @@ struct Plan {
     receiver_fail_every: usize,
     /// How long the checks wait for jobs to finish and events to arrive.
     settle: Duration,
+    /// Each client's pause between requests (a client's think time), so that a long run is
+    /// sustained load the worker keeps up with rather than an ever-growing backlog.
+    pause: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -120,11 +124,18 @@ impl Rng {
     }
 }
 
+/// The accepted submissions: (Idempotency-Key, job, body), and their jobs.
+#[derive(Default)]
+struct Accepted {
+    list: Vec<(String, Uuid, String)>,
+    jobs: HashSet<Uuid>,
+}
+
 /// What the clients saw, shared.
 #[derive(Default)]
 struct Record {
     /// Accepted Idempotency-Key → (job, body).
-    accepted: Mutex<HashMap<String, (Uuid, String)>>,
+    accepted: Mutex<Accepted>,
     samples: Mutex<BTreeMap<Op, Vec<(Duration, u16)>>>,
     server_errors: AtomicUsize,
     violations: Mutex<Vec<String>>,
@@ -153,14 +164,10 @@ impl Record {
 
     fn pick(&self, rng: &mut Rng) -> Option<(String, Uuid, String)> {
         let accepted = lock(&self.accepted);
-        if accepted.is_empty() {
+        if accepted.list.is_empty() {
             return None;
         }
-        let n = rng.below(accepted.len());
-        accepted
-            .iter()
-            .nth(n)
-            .map(|(k, (job, body))| (k.clone(), *job, body.clone()))
+        accepted.list.get(rng.below(accepted.list.len())).cloned()
     }
 }
 
@@ -183,7 +190,8 @@ fn main() {
             duration: Duration::from_secs(number("ADGEN_SOAK_SECONDS", 600)),
             store_fail_every: 50,
             receiver_fail_every: 10,
-            settle: Duration::from_secs(180),
+            settle: Duration::from_secs(300),
+            pause: Duration::from_millis(number("ADGEN_SOAK_PAUSE_MS", 100)),
         }
     } else {
         Plan {
@@ -193,6 +201,7 @@ fn main() {
             store_fail_every: 15,
             receiver_fail_every: 4,
             settle: Duration::from_secs(90),
+            pause: Duration::ZERO,
         }
     };
     let wanted = std::env::var("ADGEN_SOAK_BACKENDS").unwrap_or_else(|_| "embedded,aws".into());
@@ -202,8 +211,9 @@ fn main() {
         .expect("tokio runtime");
     let mut failed = false;
     println!(
-        "soak: {} clients, {} per client, up to {} s; job-store writes fail 1 in {}, receiver A answers 500 to 1 in {}\n",
+        "soak: {} clients ({} ms pause), {} per client, up to {} s; job-store writes fail 1 in {}, receiver A refuses the first attempt of 1 event in {}\n",
         plan.clients,
+        plan.pause.as_millis(),
         if plan.ops_per_client == usize::MAX {
             "unbounded".to_owned()
         } else {
@@ -340,6 +350,9 @@ async fn soak(kind: Kind, name: &str, plan: Plan) -> Vec<String> {
                     break;
                 }
                 run_op(&app, &record, &key, &oversized, &mut rng, client, n).await;
+                if !plan.pause.is_zero() {
+                    tokio::time::sleep(plan.pause).await;
+                }
             }
         }));
     }
@@ -502,14 +515,14 @@ async fn fresh(app: &App, record: &Record, key: &str, rng: &mut Rng, client: usi
             202 => {
                 let job = a.job_id();
                 let mut accepted = lock(&record.accepted);
-                if accepted.values().any(|(j, _)| *j == job) {
+                if !accepted.jobs.insert(job) {
                     drop(accepted);
                     record.violate(format!(
                         "{idem} was given job {job}, which another key holds"
                     ));
                     return;
                 }
-                accepted.insert(idem, (job, body));
+                accepted.list.push((idem, job, body));
                 return;
             }
             503 if attempt < 5 => {
@@ -550,8 +563,9 @@ async fn check(
         refused,
     } = receivers;
     let accepted: Vec<(String, Uuid)> = lock(&record.accepted)
+        .list
         .iter()
-        .map(|(k, (j, _))| (k.clone(), *j))
+        .map(|(k, j, _)| (k.clone(), *j))
         .collect();
     let deadline = Instant::now() + settle;
     let mut terminal = HashMap::new();
@@ -740,7 +754,7 @@ fn report(
 ) {
     let samples = lock(&record.samples);
     let total: usize = samples.values().map(Vec::len).sum();
-    let accepted = lock(&record.accepted).len();
+    let accepted = lock(&record.accepted).list.len();
     println!(
         "{name}: {total} requests in {:.1} s = {:.0} req/s; {accepted} jobs accepted; {injected} store faults injected; receiver A called {receiver_a_calls} times ({refused} first attempts refused, each retried)",
         elapsed.as_secs_f64(),
