@@ -165,6 +165,27 @@ async fn aws_key_store() -> Result<Arc<dyn ApiKeyStore>> {
     Ok(Arc::new(adgen_aws::DynamoStore::new(client, config.table)))
 }
 
+/// Takes the data folder's lock (`adgen.lock`), or says which folder another server holds.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File> {
+    let path = data_dir.join("adgen.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another adgen serve is using {}; stop it or pass another --data-dir",
+            data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
 struct ServeOptions<'a> {
     addr: SocketAddr,
     data_dir: &'a Path,
@@ -207,6 +228,20 @@ async fn serve(options: ServeOptions<'_>) -> Result<()> {
     let first_start = !data_dir.join("adgen.sqlite3").exists();
     let embedded =
         Embedded::open(data_dir).with_context(|| format!("opening {}", data_dir.display()))?;
+    // One server per data folder: holding the lock (until the process ends, however it ends)
+    // is what lets the start below take back whatever a dead predecessor held.
+    let _lock = lock_data_dir(data_dir)?;
+    let (messages, jobs) = embedded
+        .recover_interrupted(SystemClock.now())
+        .await
+        .context("recovering work the previous run left in flight")?;
+    if messages + jobs > 0 {
+        tracing::warn!(
+            messages,
+            jobs,
+            "the previous run stopped mid-work: its jobs are taken over now"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

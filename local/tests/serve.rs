@@ -489,3 +489,108 @@ fn cors_and_rate_limits_are_opt_in_flags() {
     );
     assert!(server.log_contains("per-key rate limit"));
 }
+
+/// A server killed mid-job (SIGKILL, as a crash) and started again on its data folder
+/// finishes the job once, and at once: the new process holds the folder's lock, so it takes
+/// back the message and the lease its predecessor held instead of waiting out a five-minute
+/// lease. A second server on the same folder is refused.
+#[test]
+fn a_killed_server_finishes_its_job_after_a_restart() {
+    use adgen_testkit::{Reply, TestServer};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    // A reference image server that holds the first fetch (the worker is then mid-job) and
+    // answers every later one with a PNG at once.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = fetches.clone();
+    let png = samples::png(64, 48);
+    let images = runtime.block_on(TestServer::plain(move |_| {
+        let reply = Reply::new(200, png.clone()).header("content-type", "image/png");
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            reply.delay(Duration::from_secs(120))
+        } else {
+            reply
+        }
+    }));
+    let flags = ["--allow-loopback-urls"];
+    let mut server = Server::start_with(&flags);
+    let body = json!({
+        "prompt": "Survive a crash",
+        "reference_images": [images.url("http", "/ref.png")],
+        "output": {"resolution": "512"},
+    });
+    let accepted = server.send(
+        "POST",
+        GENERATIONS,
+        &[
+            ("Authorization", server.bearer()),
+            ("Content-Type", "application/json".into()),
+        ],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(accepted.status, 202, "{accepted}");
+    let job: Value = serde_json::from_slice(&accepted.body).expect("json");
+    let job_id = text(&job, "/data/job_id").to_owned();
+
+    // Wait until the worker is inside the job (fetching the held reference).
+    let deadline = Instant::now() + JOB_TIMEOUT;
+    while fetches.load(Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the worker never fetched the reference"
+        );
+        std::thread::sleep(POLL_EVERY);
+    }
+    let read = |server: &Server| {
+        let r = server.send(
+            "GET",
+            &format!("/api/v1/jobs/{job_id}"),
+            &[("Authorization", server.bearer())],
+            b"",
+        );
+        serde_json::from_slice::<Value>(&r.body).expect("json")
+    };
+    assert_eq!(read(&server)["status"], "processing");
+
+    // A second server on the same folder is refused while the first lives.
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_adgen"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            path_arg(&server.data_dir),
+        ])
+        .output()
+        .expect("running a second server");
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another adgen serve is using"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+
+    server.kill_and_restart(&flags);
+    let deadline = Instant::now() + JOB_TIMEOUT;
+    let done = loop {
+        let job = read(&server);
+        if job["status"] != "processing" && job["status"] != "queued" {
+            break job;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not finished {JOB_TIMEOUT:?} after the restart: {job}"
+        );
+        std::thread::sleep(POLL_EVERY);
+    };
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        2,
+        "fetched once per run, no more"
+    );
+    assert!(server.log_contains("the previous run stopped mid-work"));
+    drop(runtime);
+}

@@ -138,6 +138,8 @@ struct Record {
     accepted: Mutex<Accepted>,
     samples: Mutex<BTreeMap<Op, Vec<(Duration, u16)>>>,
     server_errors: AtomicUsize,
+    /// Every broken promise counted; the first 50 described.
+    broken: AtomicUsize,
     violations: Mutex<Vec<String>>,
 }
 
@@ -156,6 +158,7 @@ impl Record {
     }
 
     fn violate(&self, what: String) {
+        self.broken.fetch_add(1, Ordering::SeqCst);
         let mut violations = lock(&self.violations);
         if violations.len() < 50 {
             violations.push(what);
@@ -247,7 +250,7 @@ fn main() {
         let violations = runtime.block_on(soak(kind, name, plan));
         if !violations.is_empty() {
             failed = true;
-            println!("{name}: {} BROKEN PROMISES:", violations.len());
+            println!("{name}: BROKEN PROMISES (the first 50, then how many more):");
             for v in &violations {
                 println!("  - {v}");
             }
@@ -336,6 +339,7 @@ async fn soak(kind: Kind, name: &str, plan: Plan) -> Vec<String> {
 
     faults.fail_every(plan.store_fail_every);
     let record = Arc::new(Record::default());
+    let run_started_at = SystemClock.now();
     let oversized = Bytes::from(vec![b' '; adgen::config::LAMBDA_MAX_BODY_BYTES + 1]);
     let started = Instant::now();
     let deadline = started + plan.duration;
@@ -372,6 +376,10 @@ async fn soak(kind: Kind, name: &str, plan: Plan) -> Vec<String> {
             servers: [&flaky, &steady],
             secrets: &secrets,
             refused: &refused,
+            run_window: (
+                run_started_at,
+                SystemClock.now() + plan.settle.as_secs() as i64 + 1,
+            ),
         },
         plan.settle,
     )
@@ -395,7 +403,12 @@ async fn soak(kind: Kind, name: &str, plan: Plan) -> Vec<String> {
         calls.load(Ordering::SeqCst),
         lock(&refused).len(),
     );
-    std::mem::take(&mut *lock(&record.violations))
+    let broken = record.broken.load(Ordering::SeqCst);
+    let mut listed = std::mem::take(&mut *lock(&record.violations));
+    if broken > listed.len() {
+        listed.push(format!("… {} more", broken - listed.len()));
+    }
+    listed
 }
 
 async fn send(
@@ -545,6 +558,8 @@ struct Receivers<'a> {
     servers: [&'a TestServer; 2],
     secrets: &'a [Secret],
     refused: &'a Mutex<HashSet<String>>,
+    /// When the run started, and the latest a delivery may be stamped (unix seconds).
+    run_window: (i64, i64),
 }
 
 /// The promises, once the clients have stopped.
@@ -561,6 +576,7 @@ async fn check(
         servers,
         secrets,
         refused,
+        run_window,
     } = receivers;
     let accepted: Vec<(String, Uuid)> = lock(&record.accepted)
         .list
@@ -644,13 +660,22 @@ async fn check(
                     continue;
                 };
                 let id = req.header("webhook-id").unwrap_or("").to_owned();
+                // The signature, judged as at its own timestamp (the receiver's clock at arrival
+                // is not recorded); the timestamp itself must fall within the run.
+                let timestamp = req.header("webhook-timestamp").unwrap_or("");
+                let sent_at: i64 = timestamp.parse().unwrap_or(0);
+                if !(run_window.0..=run_window.1).contains(&sent_at) {
+                    record.violate(format!(
+                        "receiver {r}: event {id} stamped {timestamp}, outside the run"
+                    ));
+                }
                 let verified = sign::verify(
                     &secrets[r],
                     &id,
-                    req.header("webhook-timestamp").unwrap_or(""),
+                    timestamp,
                     req.header("webhook-signature").unwrap_or(""),
                     &req.body,
-                    SystemClock.now(),
+                    sent_at,
                 );
                 if verified.is_err() {
                     record.violate(format!(

@@ -28,6 +28,7 @@ impl Db {
     fn open(path: &Path) -> Result<Self, PortError> {
         let conn = Connection::open(path).map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        migrate(&conn)?;
         Ok(Self(Arc::new(Mutex::new(conn))))
     }
 
@@ -46,6 +47,25 @@ impl Db {
         .await
         .map_err(|e| PortError::Unavailable("sqlite", e.to_string()))?
     }
+}
+
+/// Brings a data folder of an older version up to [`SCHEMA`] (columns added since).
+fn migrate(conn: &Connection) -> Result<(), PortError> {
+    for table in ["queue", "delivery_queue"] {
+        let has_in_flight = conn
+            .prepare(&format!(
+                "SELECT 1 FROM pragma_table_info('{table}') WHERE name = 'in_flight'"
+            ))
+            .and_then(|mut s| s.exists([]))
+            .map_err(unavailable)?;
+        if !has_in_flight {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0"
+            ))
+            .map_err(unavailable)?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn unavailable(e: rusqlite::Error) -> PortError {
@@ -88,10 +108,10 @@ CREATE TABLE IF NOT EXISTS rate_limits (
     expires_at INTEGER NOT NULL, PRIMARY KEY (key_hash, second)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, visible_at_ms INTEGER NOT NULL,
-    receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT);
+    receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT, in_flight INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS delivery_queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, visible_at_ms INTEGER NOT NULL,
-    receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT);
+    receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT, in_flight INTEGER NOT NULL DEFAULT 0);
 ";
 
 /// The embedded adapter set over one data folder.
@@ -116,6 +136,22 @@ impl Embedded {
             delivery_queue: Arc::new(EmbeddedQueue::new(db, "delivery_queue")),
             blobs: Arc::new(FolderBlobs::new(data_dir.join("blobs"))),
         })
+    }
+
+    /// Recovers what a process that died on this data folder left held (only call it holding
+    /// the folder's lock, as `adgen serve` does, so that no live process holds anything):
+    /// generation messages it was handling become visible now, and the leases of the jobs it
+    /// was processing end now, so the worker takes them over at once instead of after a lease
+    /// and a visibility timeout. Webhook deliveries are left to their own (short) timeouts: a
+    /// delivery's claim must expire before its message returns, or the attempt would be
+    /// taken for a duplicate. Returns (messages, jobs) recovered.
+    pub async fn recover_interrupted(
+        &self,
+        now: adgen::UnixSeconds,
+    ) -> Result<(usize, usize), PortError> {
+        let messages = self.queue.release_in_flight().await?;
+        let jobs = self.store.end_live_leases(now).await?;
+        Ok((messages, jobs))
     }
 
     /// The adapter set, with result URLs minted under `files_base_url` (the server's own

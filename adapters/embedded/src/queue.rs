@@ -1,5 +1,6 @@
 //! A durable queue in SQLite with SQS-like semantics: at-least-once delivery, a visibility
-//! timeout, receipts and receive counts.
+//! timeout, receipts and receive counts. A message being handled is marked `in_flight`, so
+//! that a restarted `adgen serve` can hand back what its dead predecessor held at once.
 
 use std::time::Duration;
 
@@ -27,6 +28,20 @@ fn now_ms() -> i64 {
 impl EmbeddedQueue {
     pub(super) fn new(db: Db, table: &'static str) -> Self {
         Self { db, table }
+    }
+
+    /// Makes every message a receiver was handling (received, neither deleted nor handed back)
+    /// visible now; how many. Only for a process that knows every earlier receiver is dead:
+    /// `adgen serve` at start, holding the data folder's lock. Messages handed back with a
+    /// backoff keep it.
+    pub async fn release_in_flight(&self) -> Result<usize, PortError> {
+        let sql = format!(
+            "UPDATE {} SET visible_at_ms = ?1, in_flight = 0 WHERE in_flight = 1",
+            self.table
+        );
+        self.db
+            .run(move |conn| conn.execute(&sql, params![now_ms()]).map_err(unavailable))
+            .await
     }
 
     async fn insert(&self, body: String, delay: Duration) -> Result<(), PortError> {
@@ -72,7 +87,7 @@ impl QueueConsumer for EmbeddedQueue {
                 for (id, body, count) in rows {
                     let receipt = Uuid::new_v4().to_string();
                     tx.execute(
-                        &format!("UPDATE {table} SET visible_at_ms = ?1, receive_count = receive_count + 1, receipt = ?2 WHERE id = ?3"),
+                        &format!("UPDATE {table} SET visible_at_ms = ?1, receive_count = receive_count + 1, receipt = ?2, in_flight = 1 WHERE id = ?3"),
                         params![now + visibility_ms, receipt, id],
                     )
                     .map_err(unavailable)?;
@@ -107,7 +122,7 @@ impl QueueConsumer for EmbeddedQueue {
         let receipt = receipt.to_owned();
         let delay_ms = millis(delay);
         let sql = format!(
-            "UPDATE {} SET visible_at_ms = ?2 WHERE receipt = ?1",
+            "UPDATE {} SET visible_at_ms = ?2, in_flight = 0 WHERE receipt = ?1",
             self.table
         );
         self.db

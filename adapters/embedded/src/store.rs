@@ -35,6 +35,21 @@ impl EmbeddedStore {
         &self.db
     }
 
+    /// Ends, at `now`, the lease of every processing job still holding one (see
+    /// `Embedded::recover_interrupted`); how many. The lease columns win over `doc` on
+    /// reading, so they are all that changes.
+    pub(super) async fn end_live_leases(&self, now: UnixSeconds) -> Result<usize, PortError> {
+        self.db
+            .run(move |conn| {
+                conn.execute(
+                    "UPDATE jobs SET lease_until = ?1 WHERE status = 'processing' AND lease_until > ?1",
+                    params![now],
+                )
+                .map_err(unavailable)
+            })
+            .await
+    }
+
     /// Runs `decide` on the stored job inside one immediate transaction, writes what it
     /// returns and tells the watchers.
     async fn rewrite_job<T: Send + 'static>(

@@ -12,7 +12,6 @@
 // Each test crate (`serve`, `keys`) uses only part of it.
 #![allow(dead_code)]
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -136,79 +135,33 @@ impl Server {
     pub fn start_with(flags: &[&str]) -> Self {
         let root = TempDir::new("serve");
         let data_dir = root.path().join("data");
-        // The server's log goes to a file beside its data, shown if the test fails.
-        let log = File::create(root.path().join("server.log")).expect("creating the server log");
-        let mut child = ChildGuard(
-            Command::new(env!("CARGO_BIN_EXE_adgen"))
-                .args(["serve", "--port", "0", "--data-dir", path_arg(&data_dir)])
-                .args(flags)
-                // The offline template generator, whatever the caller's environment says.
-                .env_remove("ADGEN_GENERATOR")
-                .env("RUST_LOG", "info")
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(log)
-                .spawn()
-                .expect("spawning adgen serve"),
-        );
-
-        // Lines arrive on a channel so that waiting for them can time out; the thread keeps
-        // draining stdout afterwards, so the server never blocks on a full pipe.
-        let stdout = child.0.stdout.take().expect("stdout is piped");
-        let (lines_tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        let (mut api_key, mut org, mut seen) = (None, None, Vec::new());
-        let base_url = loop {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            let line = match lines.recv_timeout(wait) {
-                Ok(line) => line,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    panic!(
-                        "adgen serve did not report its address within {STARTUP_TIMEOUT:?}; stdout: {seen:#?}"
-                    )
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => panic!(
-                    "adgen serve exited ({:?}); stdout: {seen:#?}; log: {}",
-                    child.0.wait(),
-                    read_log(root.path())
-                ),
-            };
-            if let Some(rest) = line.strip_prefix("First start: created a demo organisation ") {
-                let id = rest.split_whitespace().next().unwrap_or_default();
-                org = Some(Uuid::try_parse(id).expect("the demo organisation is a UUID"));
-            } else if let Some(key) = line.trim().strip_prefix("export ADGEN_API_KEY=") {
-                api_key = Some(key.to_owned());
-            } else if let Some(rest) = line.strip_prefix("adgen serving ") {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-            }
-            seen.push(line);
-        };
-        let addr: SocketAddr = base_url
-            .strip_prefix("http://")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("serving line names no address: {base_url:?}"));
-        assert_ne!(addr.port(), 0, "--port 0 must report the bound port");
+        let started = launch(root.path(), &data_dir, flags);
+        let addr = started.addr;
         Self {
-            _child: child,
+            _child: started.child,
+            base_url: started.base_url,
+            api_key: started
+                .api_key
+                .expect("a first start prints the API key before serving"),
+            org: started
+                .org
+                .expect("a first start names its demo organisation"),
             root,
             data_dir,
             addr,
-            base_url,
-            api_key: api_key.expect("a first start prints the API key before serving"),
-            org: org.expect("a first start names its demo organisation"),
         }
+    }
+
+    /// Kills the server at once (SIGKILL: no shutdown of any kind, as a crash) and starts a
+    /// new one on the same data folder, with `flags`; waits until it serves.
+    pub fn kill_and_restart(&mut self, flags: &[&str]) {
+        let _ = self._child.0.kill();
+        let _ = self._child.0.wait();
+        let started = launch(self.root.path(), &self.data_dir, flags);
+        assert!(started.api_key.is_none(), "a restart is not a first start");
+        self._child = started.child;
+        self.addr = started.addr;
+        self.base_url = started.base_url;
     }
 
     /// The `Authorization` value of the demo organisation's key.
@@ -304,6 +257,94 @@ impl Server {
     fn check_alive(&self) {
         let log = read_log(self.root.path());
         assert!(!log.contains("panicked"), "the server panicked: {log}");
+    }
+}
+
+/// A started `adgen serve`: its process, address and what a first start printed.
+struct Started {
+    child: ChildGuard,
+    addr: SocketAddr,
+    base_url: String,
+    api_key: Option<String>,
+    org: Option<Uuid>,
+}
+
+/// Starts `adgen serve --port 0` on `data_dir` (its log appended to `root/server.log`) and
+/// waits (bounded) until it reports its address.
+fn launch(root: &Path, data_dir: &Path, flags: &[&str]) -> Started {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(root.join("server.log"))
+        .expect("opening the server log");
+    let mut child = ChildGuard(
+        Command::new(env!("CARGO_BIN_EXE_adgen"))
+            .args(["serve", "--port", "0", "--data-dir", path_arg(data_dir)])
+            .args(flags)
+            // The offline template generator, whatever the caller's environment says.
+            .env_remove("ADGEN_GENERATOR")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("spawning adgen serve"),
+    );
+
+    // Lines arrive on a channel so that waiting for them can time out; the thread keeps
+    // draining stdout afterwards, so the server never blocks on a full pipe.
+    let stdout = child.0.stdout.take().expect("stdout is piped");
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    let (mut api_key, mut org, mut seen) = (None, None, Vec::new());
+    let base_url = loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let line = match lines.recv_timeout(wait) {
+            Ok(line) => line,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!(
+                    "adgen serve did not report its address within {STARTUP_TIMEOUT:?}; stdout: {seen:#?}"
+                )
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!(
+                "adgen serve exited ({:?}); stdout: {seen:#?}; log: {}",
+                child.0.wait(),
+                read_log(root)
+            ),
+        };
+        if let Some(rest) = line.strip_prefix("First start: created a demo organisation ") {
+            let id = rest.split_whitespace().next().unwrap_or_default();
+            org = Some(Uuid::try_parse(id).expect("the demo organisation is a UUID"));
+        } else if let Some(key) = line.trim().strip_prefix("export ADGEN_API_KEY=") {
+            api_key = Some(key.to_owned());
+        } else if let Some(rest) = line.strip_prefix("adgen serving ") {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+        seen.push(line);
+    };
+    let addr: SocketAddr = base_url
+        .strip_prefix("http://")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("serving line names no address: {base_url:?}"));
+    assert_ne!(addr.port(), 0, "--port 0 must report the bound port");
+    Started {
+        child,
+        addr,
+        base_url,
+        api_key,
+        org,
     }
 }
 

@@ -177,11 +177,7 @@ impl ListQuery {
                         format!("offset must be an integer from 0 to {MAX_LIST_OFFSET}"),
                     )),
                 },
-                other => issues.push(Issue::new(
-                    other,
-                    "unknown_parameter",
-                    format!("unknown query parameter `{other}`; allowed: limit, offset"),
-                )),
+                other => issues.push(Issue::unknown_query_param(other, &["limit", "offset"])),
             }
         }
         if issues.is_empty() {
@@ -484,5 +480,8 @@ mod tests {
         ] {
             assert!(ListQuery::parse(Some(bad)).is_err(), "{bad}");
         }
+        // Found by fuzzing: a nameless parameter was refused with an empty `param`.
+        let issues = ListQuery::parse(Some("=5")).expect_err("nameless");
+        assert_eq!(issues[0].param, "query");
     }
 }

@@ -65,7 +65,11 @@ pub fn parse_dna(
     if rules == DnaRules::Stored {
         for key in dna.keys().filter(|k| !DNA_KEYS.contains(&k.as_str())) {
             issues.push(Issue::new(
-                format!("{param}.{key}"),
+                if key.is_empty() {
+                    param.to_owned()
+                } else {
+                    format!("{param}.{key}")
+                },
                 "unknown_field",
                 format!(
                     "unknown {param} key `{key}`; allowed keys: {}",

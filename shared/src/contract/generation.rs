@@ -190,13 +190,16 @@ pub(super) fn reject_unknown(
     issues: &mut Vec<Issue>,
 ) {
     for name in fields.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        // A nameless field (`{"": 1}`) is named by the object it is in (found by fuzzing).
+        let (param, what) = match (name.is_empty(), prefix.is_empty()) {
+            (false, _) => (join(prefix, name), format!("unknown field `{name}`")),
+            (true, true) => ("body".to_owned(), "a field with an empty name".to_owned()),
+            (true, false) => (prefix.to_owned(), "a field with an empty name".to_owned()),
+        };
         issues.push(Issue::new(
-            join(prefix, name),
+            param,
             "unknown_field",
-            format!(
-                "unknown field `{name}`; allowed fields: {}",
-                allowed.join(", ")
-            ),
+            format!("{what}; allowed fields: {}", allowed.join(", ")),
         ));
     }
 }
@@ -476,6 +479,14 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_named_at_every_level() {
+        assert_eq!(
+            one(json!({"prompt": "p", "": 1})),
+            ("body".into(), "unknown_field")
+        );
+        assert_eq!(
+            one(json!({"prompt": "p", "output": {"": 1}})),
+            ("output".into(), "unknown_field")
+        );
         assert_eq!(
             one(json!({"prompt": "p", "colour": "red"})),
             ("colour".into(), "unknown_field")

@@ -145,14 +145,7 @@ impl JobQuery {
                 _ => {
                     return Err(QueryError {
                         code: "invalid_query_param",
-                        issue: Issue::new(
-                            name,
-                            "unknown_parameter",
-                            format!(
-                                "unknown query parameter {name:?}; allowed: {}",
-                                PARAMS.join(", ")
-                            ),
-                        ),
+                        issue: Issue::unknown_query_param(name, PARAMS),
                     });
                 }
             }
@@ -280,5 +273,7 @@ mod tests {
             refused("wait_for_complete=true"),
             ("invalid_query_param", "wait_for_complete".into())
         );
+        // Found by fuzzing: a nameless parameter was refused with an empty `param`.
+        assert_eq!(refused("=5"), ("invalid_query_param", "query".into()));
     }
 }

@@ -38,4 +38,22 @@ impl Issue {
             message: message.into(),
         }
     }
+
+    /// A query parameter no route takes; a nameless one (`?=5`) is named `query`, so that
+    /// every issue names something.
+    pub fn unknown_query_param(name: &str, allowed: &[&str]) -> Self {
+        let allowed = allowed.join(", ");
+        if name.is_empty() {
+            return Self::new(
+                "query",
+                "unknown_parameter",
+                format!("a query parameter has no name; allowed: {allowed}"),
+            );
+        }
+        Self::new(
+            name,
+            "unknown_parameter",
+            format!("unknown query parameter {name:?}; allowed: {allowed}"),
+        )
+    }
 }
