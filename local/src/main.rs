@@ -1,13 +1,17 @@
-//! `adgen`: the whole API in one process on the embedded adapters (`adgen serve`), and
-//! operator commands (`adgen keys create`).
+//! `adgen`: the whole API in one process on the embedded adapters (`adgen serve`), operator
+//! commands (`adgen keys create`), and the client commands that speak the HTTP contract to
+//! `adgen serve` or a deployed API (`adgen generate`, `jobs`, `brands`, `webhooks`: `client/`).
 
+mod client;
 mod files;
 mod server;
 mod worker;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use adgen::auth::mint_key;
 use adgen::config::{GeneratorConfig, StoreConfig, process_env};
@@ -25,7 +29,9 @@ use adgen::service::webhooks::{WebhooksService, WebhooksSettings};
 use adgen_embedded::Embedded;
 use adgen_render::{Codec, TemplateGenerator};
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use client::api::{DEFAULT_ENDPOINT, Session};
+use client::resources::{BrandsCommand, WebhooksCommand};
 use uuid::Uuid;
 
 /// A local job may run this long before another worker may take it over.
@@ -33,11 +39,22 @@ const LOCAL_LEASE_SECONDS: i64 = 300;
 /// Deliveries before a transient failure fails the job (as the SQS redrive count on AWS).
 const LOCAL_MAX_RECEIVES: u32 = adgen::config::DEFAULT_MAX_RECEIVES;
 
+const EXIT_CODES: &str = "\
+Client commands (generate, jobs, brands, webhooks) read the API key from ADGEN_API_KEY and exit with:
+  0  success
+  1  a local file could not be read or written
+  2  usage: bad flags, or ADGEN_API_KEY / ADGEN_ENDPOINT missing or malformed
+  3  the API refused the request (4xx); the line printed names the code, param and request id
+  4  the API failed (5xx), could not be reached, or answered outside its contract
+  5  the job ended failed (its failure_code is printed)
+  6  --wait gave up: the job was still running when --timeout passed";
+
 #[derive(Parser)]
 #[command(
     name = "adgen",
     version,
-    about = "adgen: asynchronous ad-image generation API"
+    about = "adgen: asynchronous ad-image generation API",
+    after_help = EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -83,6 +100,109 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Submit an ad generation job; prints its id, and with --wait follows it to the end.
+    Generate(Box<GenerateArgs>),
+    /// Read jobs.
+    Jobs {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+    /// Manage brands.
+    Brands {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: BrandsCommand,
+    },
+    /// Manage webhook endpoints and their deliveries.
+    Webhooks {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+}
+
+/// Where the client commands send their requests (the key comes from ADGEN_API_KEY only, so
+/// it never shows in a process list or a shell history).
+#[derive(Args)]
+struct ClientArgs {
+    /// The API's base URL: `adgen serve`'s address, or a deployed stack's ApiUrl output.
+    #[arg(long, env = "ADGEN_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
+    endpoint: String,
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// The ad intent: audience, tone, language, visual and copy requirements.
+    #[arg(long)]
+    prompt: String,
+    /// A reference image: a local PNG/JPEG/WebP file (sent inline) or an https:// URL; up to 6.
+    #[arg(long = "ref", value_name = "FILE_OR_URL")]
+    references: Vec<String>,
+    /// A stored brand's id.
+    #[arg(long)]
+    brand: Option<String>,
+    /// A JSON file with an inline brand identity (the keys of a brand's brand_dna).
+    #[arg(long, value_name = "FILE")]
+    brand_json: Option<PathBuf>,
+    /// auto, 1:1, 4:5, 9:16, 16:9, … (spec §3).
+    #[arg(long)]
+    aspect: Option<String>,
+    /// 512, 1K, 2K or 4K.
+    #[arg(long)]
+    resolution: Option<String>,
+    /// png, jpeg or webp.
+    #[arg(long)]
+    format: Option<String>,
+    /// 1-100, for jpeg and webp.
+    #[arg(long)]
+    quality: Option<u32>,
+    /// A byte budget for jpeg and webp.
+    #[arg(long)]
+    max_bytes: Option<u64>,
+    /// minimal or high.
+    #[arg(long)]
+    thinking: Option<String>,
+    /// Your own id for the job, echoed in it and in its webhooks.
+    #[arg(long)]
+    client_reference_id: Option<String>,
+    /// KEY=VALUE, echoed in the job and its webhooks; repeat for more.
+    #[arg(long = "metadata", value_name = "KEY=VALUE")]
+    metadata: Vec<String>,
+    /// Makes the submission safe to repeat (default: a fresh key per run).
+    #[arg(long)]
+    idempotency_key: Option<String>,
+    /// Follow the job until it completes or fails.
+    #[arg(long)]
+    wait: bool,
+    /// Seconds --wait waits before giving up (exit code 6).
+    #[arg(long, default_value_t = 600)]
+    timeout: u64,
+    /// Write the finished image here (implies --wait).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Print a job record as JSON.
+    Get {
+        id: String,
+        /// Wait until the job completes or fails (exit code 5 if it failed).
+        #[arg(long)]
+        wait: bool,
+        /// Seconds --wait waits before giving up (exit code 6).
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+        /// ad, diagnostics, brand, deliveries (comma-separated or repeated).
+        #[arg(long, value_delimiter = ',')]
+        expand: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -102,17 +222,115 @@ enum KeysCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let client_command = !matches!(cli.command, Command::Serve { .. } | Command::Keys { .. });
+    // The client's output is its answer; only warnings of its own belong beside it.
+    init_logging(if client_command { "warn" } else { "info" });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if client_command {
+        return match runtime.block_on(run_client(cli.command)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => {
+                eprintln!("{failure}");
+                ExitCode::from(failure.exit_code())
+            }
+        };
+    }
+    match runtime.block_on(run_operator(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(default_filter: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match Cli::parse().command {
+}
+
+fn session(client: &ClientArgs) -> Result<Session, client::Failure> {
+    Session::new(&client.endpoint, std::env::var("ADGEN_API_KEY").ok())
+}
+
+async fn run_client(command: Command) -> client::Outcome {
+    match command {
+        Command::Generate(args) => {
+            let args = *args;
+            let session = session(&args.client)?;
+            client::generate::run(
+                &session,
+                client::generate::Request {
+                    prompt: args.prompt,
+                    references: args.references,
+                    brand: args.brand,
+                    brand_json: args.brand_json,
+                    aspect: args.aspect,
+                    resolution: args.resolution,
+                    format: args.format,
+                    quality: args.quality,
+                    max_bytes: args.max_bytes,
+                    thinking: args.thinking,
+                    client_reference_id: args.client_reference_id,
+                    metadata: args.metadata,
+                    idempotency_key: args.idempotency_key,
+                    wait: args.wait,
+                    timeout: Duration::from_secs(args.timeout),
+                    output: args.output,
+                },
+            )
+            .await
+        }
+        Command::Jobs {
+            client,
+            command:
+                JobsCommand::Get {
+                    id,
+                    wait,
+                    timeout,
+                    expand,
+                },
+        } => {
+            client::jobs::get(
+                &session(&client)?,
+                &id,
+                wait,
+                Duration::from_secs(timeout),
+                &expand,
+            )
+            .await
+        }
+        Command::Brands { client, command } => {
+            client::resources::brands(&session(&client)?, command).await
+        }
+        Command::Webhooks { client, command } => {
+            client::resources::webhooks(&session(&client)?, command).await
+        }
+        Command::Serve { .. } | Command::Keys { .. } => {
+            Err(client::Failure::Usage("not a client command".into()))
+        }
+    }
+}
+
+async fn run_operator(command: Command) -> Result<()> {
+    match command {
         Command::Serve {
             port,
             host,
@@ -149,6 +367,7 @@ async fn main() -> Result<()> {
             eprintln!("API key for organisation {org} (shown once; only its hash is stored)");
             Ok(())
         }
+        _ => anyhow::bail!("not an operator command"),
     }
 }
 

@@ -1,4 +1,5 @@
-//! What the worker's outbound HTTP clients share: one TLS set-up and a size-capped body reader.
+//! What the worker's outbound HTTP clients share: one TLS set-up and a size-capped body reader;
+//! and the `adgen` CLI's client for its own API endpoint, on the same TLS set-up.
 //!
 //! TLS is rustls with the `ring` provider, handed to reqwest preconfigured rather than
 //! installed as the process-wide default provider: nothing global changes, and a binary that
@@ -43,6 +44,21 @@ pub(crate) fn builder(
         .tls_backend_preconfigured(tls)
         .no_proxy()
         .user_agent(concat!("adgen/", env!("CARGO_PKG_VERSION"))))
+}
+
+/// A client for an adgen API endpoint chosen by whoever runs the `adgen` CLI (usually this
+/// machine's `adgen serve`, or their own deployment): our TLS set-up and timeouts, and no
+/// address rules, since no API caller chose the host. Never for URLs an API caller sent.
+pub fn endpoint_client(
+    connect_timeout: std::time::Duration,
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, ClientBuildError> {
+    build(
+        builder(None)?
+            .connect_timeout(connect_timeout)
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none()),
+    )
 }
 
 pub(crate) fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, ClientBuildError> {

@@ -9,7 +9,7 @@
 //! Every wait is bounded (startup, socket reads and writes, the CLI), and every process it
 //! starts is killed when its guard drops, panics included.
 
-// Each test crate (`serve`, `keys`) uses only part of it.
+// Each test crate (`serve`, `keys`, `cli`, …) uses only part of it.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -75,9 +75,28 @@ pub fn path_arg(path: &Path) -> &str {
 /// Runs the `adgen` CLI to completion (bounded), with `envs` added to the environment, and
 /// returns its stdout; a failed run panics with its stderr.
 pub fn run_cli(args: &[&str], envs: &[(&str, &str)]) -> String {
+    let run = run_cli_for(args, envs, CLI_TIMEOUT);
+    assert_eq!(run.code, Some(0), "adgen {args:?}: {}", run.stderr);
+    run.stdout
+}
+
+/// How a CLI run ended.
+#[derive(Debug)]
+pub struct CliRun {
+    /// The exit code (`None`: killed by a signal).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `adgen` CLI to completion within `timeout`, with `envs` added to the
+/// environment (and `ADGEN_API_KEY` / `ADGEN_ENDPOINT` removed unless given there).
+pub fn run_cli_for(args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> CliRun {
     let mut child = ChildGuard(
         Command::new(env!("CARGO_BIN_EXE_adgen"))
             .args(args)
+            .env_remove("ADGEN_API_KEY")
+            .env_remove("ADGEN_ENDPOINT")
             .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -85,27 +104,46 @@ pub fn run_cli(args: &[&str], envs: &[(&str, &str)]) -> String {
             .spawn()
             .expect("spawning adgen"),
     );
-    let deadline = Instant::now() + CLI_TIMEOUT;
-    // Its output is a line or two: far below a pipe's buffer, so waiting first cannot block it.
+    // Drained on threads: a long run (a job followed to its end) may print more than a pipe holds.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = drain(
+        child
+            .0
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .0
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.0.try_wait().expect("waiting for adgen") {
             break status;
         }
         assert!(
             Instant::now() < deadline,
-            "adgen {args:?} did not finish within {CLI_TIMEOUT:?}"
+            "adgen {args:?} did not finish within {timeout:?}"
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    if let Some(mut out) = child.0.stdout.take() {
-        out.read_to_string(&mut stdout).expect("reading stdout");
+    CliRun {
+        code: status.code(),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
     }
-    if let Some(mut err) = child.0.stderr.take() {
-        err.read_to_string(&mut stderr).expect("reading stderr");
-    }
-    assert!(status.success(), "adgen {args:?}: {status}; {stderr}");
-    stdout
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,6 +200,11 @@ impl Server {
         self._child = started.child;
         self.addr = started.addr;
         self.base_url = started.base_url;
+    }
+
+    /// The demo organisation's API key.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
     }
 
     /// The `Authorization` value of the demo organisation's key.

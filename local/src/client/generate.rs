@@ -1,0 +1,302 @@
+//! `adgen generate`: a generation body from flags and local files, submitted once, then
+//! (with `--wait`) followed to its end and (with `-o`) its image written.
+//!
+//! A `--ref` that is a URL (`https://`, `http://`, `data:`, `upload://`) goes as written; any
+//! other value is a local file, read under the contract's size cap, recognised by its bytes
+//! (PNG, JPEG or WebP, as the server will check) and sent inline as a data URL.
+//!
+//! Every submission carries an `Idempotency-Key` (`--idempotency-key`, or a fresh random one),
+//! so a retry after a dropped connection replays the first answer instead of making a second
+//! job.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use adgen::contract::reference::{ImageKind, MAX_IMAGE_BYTES};
+use base64::Engine;
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use super::api::Session;
+use super::jobs::{outcome, wait_for};
+use super::{Failure, Outcome};
+
+/// The flags of `adgen generate`, as parsed.
+#[derive(Debug, Default)]
+pub struct Request {
+    pub prompt: String,
+    pub references: Vec<String>,
+    pub brand: Option<String>,
+    pub brand_json: Option<PathBuf>,
+    pub aspect: Option<String>,
+    pub resolution: Option<String>,
+    pub format: Option<String>,
+    pub quality: Option<u32>,
+    pub max_bytes: Option<u64>,
+    pub thinking: Option<String>,
+    pub client_reference_id: Option<String>,
+    pub metadata: Vec<String>,
+    pub idempotency_key: Option<String>,
+    pub wait: bool,
+    pub timeout: Duration,
+    pub output: Option<PathBuf>,
+}
+
+pub async fn run(session: &Session, request: Request) -> Outcome {
+    let body = body(&request)?;
+    let key = request
+        .idempotency_key
+        .clone()
+        .unwrap_or_else(|| format!("cli-{}", uuid::Uuid::new_v4()));
+    let reply = session
+        .call(
+            Method::POST,
+            "/api/v1/images/generations",
+            Some(&body),
+            Some(&key),
+        )
+        .await?;
+    let job_id = reply.data()["job_id"]
+        .as_str()
+        .ok_or_else(|| Failure::Unavailable("the 202 names no data.job_id".into()))?
+        .to_owned();
+    println!("{job_id}");
+    if reply.replayed {
+        eprintln!("(replayed: idempotency key {key:?} already made this job)");
+    }
+    if !request.wait && request.output.is_none() {
+        return Ok(());
+    }
+    let job = wait_for(session, &job_id, &["ad".to_owned()], request.timeout).await?;
+    outcome(&job_id, &job)?;
+    let ad = &job["ad"];
+    let describe = format!(
+        "{}x{} {}",
+        ad["width"].as_u64().unwrap_or(0),
+        ad["height"].as_u64().unwrap_or(0),
+        ad["format"].as_str().unwrap_or("image")
+    );
+    let Some(path) = &request.output else {
+        eprintln!("ad: {describe}: {}", ad["image_url"].as_str().unwrap_or(""));
+        return Ok(());
+    };
+    let url = ad["image_url"]
+        .as_str()
+        .ok_or_else(|| Failure::Unavailable("the completed job has no ad.image_url".into()))?;
+    let bytes = session.download(url).await?;
+    std::fs::write(path, &bytes)
+        .map_err(|e| Failure::Local(format!("writing {}: {e}", path.display())))?;
+    eprintln!(
+        "wrote {} ({describe}, {} bytes)",
+        path.display(),
+        bytes.len()
+    );
+    Ok(())
+}
+
+/// The `POST /api/v1/images/generations` body the flags describe. Only what was given is
+/// sent: every default is the server's.
+pub fn body(request: &Request) -> Result<Value, Failure> {
+    let mut body = Map::new();
+    body.insert("prompt".into(), json!(request.prompt));
+    if !request.references.is_empty() {
+        let refs = request
+            .references
+            .iter()
+            .map(|r| reference(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        body.insert("reference_images".into(), json!(refs));
+    }
+    if let Some(brand) = &request.brand {
+        body.insert("brand_id".into(), json!(brand));
+    }
+    if let Some(path) = &request.brand_json {
+        body.insert("brand_identity_json".into(), read_json(path)?);
+    }
+    let mut output = Map::new();
+    let mut put = |name: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            output.insert(name.into(), value);
+        }
+    };
+    put("aspect_ratio", request.aspect.as_ref().map(|v| json!(v)));
+    put("resolution", request.resolution.as_ref().map(|v| json!(v)));
+    put("format", request.format.as_ref().map(|v| json!(v)));
+    put("quality", request.quality.map(|v| json!(v)));
+    put("max_bytes", request.max_bytes.map(|v| json!(v)));
+    put(
+        "thinking_intensity",
+        request.thinking.as_ref().map(|v| json!(v)),
+    );
+    if !output.is_empty() {
+        body.insert("output".into(), Value::Object(output));
+    }
+    if let Some(id) = &request.client_reference_id {
+        body.insert("client_reference_id".into(), json!(id));
+    }
+    if !request.metadata.is_empty() {
+        let mut metadata = Map::new();
+        for pair in &request.metadata {
+            let (key, value) = pair.split_once('=').ok_or_else(|| {
+                Failure::Usage(format!("--metadata takes KEY=VALUE, not {pair:?}"))
+            })?;
+            metadata.insert(key.into(), json!(value));
+        }
+        body.insert("metadata".into(), Value::Object(metadata));
+    }
+    Ok(Value::Object(body))
+}
+
+/// One `--ref`: a URL as written, or a local image file as a data URL.
+pub fn reference(value: &str) -> Result<String, Failure> {
+    if is_url(value) {
+        return Ok(value.to_owned());
+    }
+    let bytes = read_capped(Path::new(value), MAX_IMAGE_BYTES, "--ref")?;
+    let kind = ImageKind::sniff(&bytes).ok_or_else(|| {
+        Failure::Usage(format!(
+            "--ref {value}: not a PNG, JPEG or WebP image (judged by its bytes)"
+        ))
+    })?;
+    Ok(data_url(kind.content_type(), &bytes))
+}
+
+/// A brand's `--logo`: a URL as written, or a local PNG, JPEG, WebP or SVG file inline.
+pub fn logo(value: &str) -> Result<String, Failure> {
+    if is_url(value) {
+        return Ok(value.to_owned());
+    }
+    let bytes = read_capped(Path::new(value), MAX_IMAGE_BYTES, "--logo")?;
+    let content_type = match ImageKind::sniff(&bytes) {
+        Some(kind) => kind.content_type(),
+        None if looks_like_svg(&bytes) => "image/svg+xml",
+        None => {
+            return Err(Failure::Usage(format!(
+                "--logo {value}: not a PNG, JPEG, WebP or SVG image (judged by its bytes)"
+            )));
+        }
+    };
+    Ok(data_url(content_type, &bytes))
+}
+
+fn is_url(value: &str) -> bool {
+    let lower = value.get(..10).unwrap_or(value).to_ascii_lowercase();
+    ["https://", "http://", "data:", "upload://"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+}
+
+fn looks_like_svg(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_lowercase();
+    head.trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
+        && head.contains("<svg")
+}
+
+fn data_url(content_type: &str, bytes: &[u8]) -> String {
+    format!(
+        "data:{content_type};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// Reads a file of at most `max` bytes (a larger one is refused before it is read whole).
+pub fn read_capped(path: &Path, max: usize, flag: &str) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::Usage(format!("{flag} {}: {e}", path.display())))?;
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::Local(format!("reading {}: {e}", path.display())))?;
+    if bytes.len() > max {
+        return Err(Failure::Usage(format!(
+            "{flag} {}: larger than the {} MiB an image may be",
+            path.display(),
+            max / (1024 * 1024)
+        )));
+    }
+    Ok(bytes)
+}
+
+/// A JSON file's content (brand identity, Brand DNA), at most 1 MiB.
+pub fn read_json(path: &Path) -> Result<Value, Failure> {
+    let bytes = read_capped(path, 1024 * 1024, "JSON file")?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Failure::Usage(format!("{} is not JSON: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_given_flags_are_sent() {
+        let body = body(&Request {
+            prompt: "Spring sale".into(),
+            aspect: Some("4:5".into()),
+            metadata: vec!["campaign=q4".into(), "note=a=b".into()],
+            ..Request::default()
+        })
+        .expect("body");
+        assert_eq!(
+            body,
+            json!({"prompt": "Spring sale", "output": {"aspect_ratio": "4:5"},
+                   "metadata": {"campaign": "q4", "note": "a=b"}})
+        );
+    }
+
+    #[test]
+    fn metadata_without_an_equals_sign_is_a_usage_error() {
+        let e = body(&Request {
+            metadata: vec!["campaign".into()],
+            ..Request::default()
+        })
+        .expect_err("no =");
+        assert!(matches!(e, Failure::Usage(m) if m.contains("KEY=VALUE")));
+    }
+
+    #[test]
+    fn urls_go_as_written_and_files_by_their_bytes() {
+        assert_eq!(
+            reference("https://example.com/a.png").expect("url"),
+            "https://example.com/a.png"
+        );
+        assert_eq!(
+            reference("upload://upl_1").expect("upload"),
+            "upload://upl_1"
+        );
+        let dir = std::env::temp_dir().join(format!("adgen-cli-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let png = dir.join("photo.jpg"); // the name lies; the bytes decide
+        std::fs::write(&png, b"\x89PNG\r\n\x1a\nrest").expect("write");
+        assert!(
+            reference(png.to_str().expect("utf-8"))
+                .expect("png")
+                .starts_with("data:image/png;base64,")
+        );
+        let text = dir.join("notes.txt");
+        std::fs::write(&text, b"hello").expect("write");
+        assert!(matches!(
+            reference(text.to_str().expect("utf-8")),
+            Err(Failure::Usage(_))
+        ));
+        let svg = dir.join("logo.svg");
+        std::fs::write(
+            &svg,
+            b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+        )
+        .expect("write");
+        assert!(
+            logo(svg.to_str().expect("utf-8"))
+                .expect("svg")
+                .starts_with("data:image/svg+xml;base64,")
+        );
+        assert!(matches!(
+            reference(dir.join("missing.png").to_str().expect("utf-8")),
+            Err(Failure::Usage(m)) if m.contains("missing.png")
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
