@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The dependency rules of the layout (README "Layout"), checked on the resolved graph:
 # - the domain crate `adgen` depends on no I/O crate (SDK, database, HTTP client/server, codec, font);
-# - the submit and jobs functions link no HTTP client, image codec, font or SQLite;
+# - the submit, jobs, intake and sweep functions link no HTTP client, image codec, font or SQLite;
 # - the brands function (which prepares logos) links no HTTP client or SQLite: it never fetches;
 # - the webhooks, deliver and intake functions link no image codec, font or SQLite (webhooks
-#   and deliver send through the SSRF-safe client; intake sends nothing over HTTP at all).
+#   and deliver send through the SSRF-safe client; intake sends nothing over HTTP at all);
+# - no binary links aws-lc (ring is the one TLS crypto provider).
 # Exits non-zero naming every crate that breaks a rule.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,7 +32,12 @@ pixels='rusqlite|libsqlite3-sys|image|png|zune-jpeg|image-webp|ab_glyph|ab_glyph
 refuse adgen-webhooks "$pixels"
 refuse adgen-deliver "$pixels"
 refuse adgen-intake "$heavy"
+refuse adgen-sweep "$heavy"
+# One TLS crypto provider (ring) in every binary: nothing may bring aws-lc beside it.
+for binary in adgen-submit adgen-jobs adgen-brands adgen-webhooks adgen-generate adgen-deliver adgen-intake adgen-sweep adgen-local; do
+  refuse "$binary" 'aws-lc-rs|aws-lc-sys|aws-lc-fips-sys'
+done
 if ((status == 0)); then
-  echo "layout: domain free of I/O crates; submit, jobs and intake free of HTTP clients, codecs, fonts and SQLite; brands free of HTTP clients and SQLite; webhooks and deliver free of codecs, fonts and SQLite"
+  echo "layout: domain free of I/O crates; submit, jobs, intake and sweep free of HTTP clients, codecs, fonts and SQLite; brands free of HTTP clients and SQLite; webhooks and deliver free of codecs, fonts and SQLite; ring the only TLS crypto provider"
 fi
 exit "$status"

@@ -21,6 +21,10 @@ EVENTS_KEY = "sk_live_events_0123456789abcdefghijklmnopqrstuv"
 
 
 def main() -> None:
+    # Emulators only: dummy credentials, and never the instance metadata address.
+    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
+                        ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")):
+        os.environ.setdefault(name, value)
     ddb_url, sqs_url, s3_url = (os.environ[f"ADGEN_{n}_ENDPOINT"] for n in ("DYNAMODB", "SQS", "S3"))
     name = f"adgen-coldstart-{uuid.uuid4().hex[:8]}"
     ddb = boto3.client("dynamodb", endpoint_url=ddb_url)

@@ -68,6 +68,15 @@ def handler_for(runtime: Runtime):
 
     return Handler
 
+# What every script that runs AWS code here sets (as scripts/emulators.sh exports them).
+EMULATOR_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
 
 def run_once(binary: str, event: bytes, warm: int):
     runtime = Runtime(event, 1 + warm)
@@ -75,6 +84,9 @@ def run_once(binary: str, event: bytes, warm: int):
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = dict(os.environ)
+    # Emulators only: dummy credentials, and never the instance metadata address.
+    for name, value in EMULATOR_AWS_ENV.items():
+        env.setdefault(name, value)
     env.update({
         "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
         "AWS_LAMBDA_FUNCTION_NAME": "bench",

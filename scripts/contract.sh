@@ -19,20 +19,9 @@ SEED="${ADGEN_CONTRACT_SEED:-$RANDOM}"
 STARTUP_SECONDS=60
 
 log() { printf 'contract: %s\n' "$*" >&2; }
+source scripts/venv.sh
 
-install() {
-  local stamp="$VENV/.adgen-installed"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$SCHEMATHESIS_SPEC" ]] && "$VENV/bin/python" -c '' 2>/dev/null; then
-    return 0
-  fi
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  log "pip install $SCHEMATHESIS_SPEC"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$SCHEMATHESIS_SPEC" >&2
-  printf '%s' "$SCHEMATHESIS_SPEC" >"$stamp"
-}
-
-install
+pip_venv "$VENV" "$SCHEMATHESIS_SPEC"
 cargo build --quiet -p adgen-local --bin adgen
 bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/adgen"
 

@@ -27,14 +27,20 @@ summary=()
 cd fuzz
 # One target/ for the whole repository: fuzz builds live in target/fuzz.
 dir="$PWD/../target/fuzz"
+# No AddressSanitizer: the code under test is safe Rust (no `unsafe` of ours), so it has no
+# memory errors to find; panics and hangs are what the targets look for, and libFuzzer catches
+# those on its own, as -rss_limit_mb catches over-allocation (-malloc_limit_mb needs a
+# sanitizer's allocator hooks, so it only applies to sanitized builds). Without it the build
+# takes about half the time and each run executes several times more inputs.
+sanitizer=(--sanitizer none)
 # One build of every target first (the runs then start at once).
-cargo +nightly fuzz build --release --target-dir "$dir" $([ -n "${1:-}" ] && echo "$1")
+cargo +nightly fuzz build --release "${sanitizer[@]}" --target-dir "$dir" $([ -n "${1:-}" ] && echo "$1")
 for target in $targets; do
   mkdir -p "$scratch/$target"
   log="$scratch/$target.log"
   # -rss_limit_mb / -malloc_limit_mb: an input that makes a decoder allocate past the limits
   # is a finding, as is one that runs longer than -timeout seconds.
-  if ! cargo +nightly fuzz run --release --target-dir "$dir" "$target" "$scratch/$target" "corpus/$target" -- \
+  if ! cargo +nightly fuzz run --release "${sanitizer[@]}" --target-dir "$dir" "$target" "$scratch/$target" "corpus/$target" -- \
       -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
       -print_final_stats=1 >"$log" 2>&1; then
     tail -40 "$log"

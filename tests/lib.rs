@@ -741,6 +741,15 @@ impl Client {
     }
 }
 
+/// A recorded Lambda event of the repository's `events/` folder, parsed.
+pub fn recorded_event(name: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 /// A small PNG as raw base64, as a client sends an inline reference.
 pub fn png_b64() -> String {
     b64(&adgen_testkit::images::png(8, 6))

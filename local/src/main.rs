@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adgen::auth::mint_key;
-use adgen::config::{GeneratorConfig, StoreConfig, process_env};
+use adgen::config::{GeneratorConfig, process_env};
 use adgen::http::Api;
 use adgen::http::cors::Cors;
 use adgen::ports::{ApiKeyStore, Clock, SystemClock};
@@ -94,6 +94,11 @@ enum Command {
         /// or `*` for any; repeat for more. Unset: no CORS headers, preflights refused.
         #[arg(long = "cors-allow-origin", value_name = "ORIGIN")]
         cors_allow_origins: Vec<String>,
+        /// `json`: one JSON object per log line on stderr, with the request's and job's fields
+        /// (request_id, route, org_id, job_id, phase, status, duration_ms) and the metric
+        /// events, as the Lambda functions log.
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Manage API keys.
     Keys {
@@ -123,6 +128,12 @@ enum Command {
         #[command(subcommand)]
         command: WebhooksCommand,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where the client commands send their requests (the key comes from ADGEN_API_KEY only, so
@@ -212,10 +223,20 @@ enum KeysCommand {
         /// The organisation (UUID) the key belongs to.
         #[arg(long)]
         org: Uuid,
-        /// Store the key in DynamoDB (table from ADGEN_TABLE; ADGEN_DYNAMODB_ENDPOINT optional)
-        /// instead of the embedded store.
+        /// Store the key in a deployment's DynamoDB table instead of the embedded store. The
+        /// table comes from --table, else the TableName output of --stack, else ADGEN_TABLE;
+        /// the region from --region, else the usual AWS settings (AWS_REGION, the profile).
         #[arg(long)]
         aws: bool,
+        /// The deployed stack (`sam deploy`'s stack name) whose TableName output to use.
+        #[arg(long, requires = "aws")]
+        stack: Option<String>,
+        /// The DynamoDB table.
+        #[arg(long, requires = "aws")]
+        table: Option<String>,
+        /// The AWS region of the stack or table.
+        #[arg(long, requires = "aws")]
+        region: Option<String>,
         /// The embedded store's data folder.
         #[arg(long, default_value = "./.adgen")]
         data_dir: PathBuf,
@@ -225,8 +246,15 @@ enum KeysCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let client_command = !matches!(cli.command, Command::Serve { .. } | Command::Keys { .. });
+    let json = matches!(
+        cli.command,
+        Command::Serve {
+            log_format: LogFormat::Json,
+            ..
+        }
+    );
     // The client's output is its answer; only warnings of its own belong beside it.
-    init_logging(if client_command { "warn" } else { "info" });
+    init_logging(if client_command { "warn" } else { "info" }, json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -255,15 +283,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(default_filter: &str) {
-    tracing_subscriber::fmt()
+fn init_logging(default_filter: &str, json: bool) {
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .flatten_event(true)
+            .init();
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
 }
 
 fn session(client: &ClientArgs) -> Result<Session, client::Failure> {
@@ -340,6 +378,7 @@ async fn run_operator(command: Command) -> Result<()> {
             allow_loopback_urls,
             rate_limit_per_minute,
             cors_allow_origins,
+            log_format: _,
         } => {
             serve(ServeOptions {
                 addr: SocketAddr::new(host, port),
@@ -353,10 +392,18 @@ async fn run_operator(command: Command) -> Result<()> {
             .await
         }
         Command::Keys {
-            command: KeysCommand::Create { org, aws, data_dir },
+            command:
+                KeysCommand::Create {
+                    org,
+                    aws,
+                    stack,
+                    table,
+                    region,
+                    data_dir,
+                },
         } => {
             let store: Arc<dyn ApiKeyStore> = if aws {
-                aws_key_store().await?
+                aws_key_store(stack, table, region).await?
             } else {
                 Embedded::open(&data_dir)
                     .context("opening the embedded store")?
@@ -377,11 +424,40 @@ async fn create_key(store: &dyn ApiKeyStore, org: Uuid) -> Result<String> {
     Ok(key)
 }
 
-async fn aws_key_store() -> Result<Arc<dyn ApiKeyStore>> {
-    let config = StoreConfig::from_env(&process_env())?;
-    let conf = adgen_aws::sdk_config(adgen_aws::DEFAULT_REGION).await;
-    let client = adgen_aws::dynamodb_client(&conf, config.dynamodb_endpoint.as_deref());
-    Ok(Arc::new(adgen_aws::DynamoStore::new(client, config.table)))
+/// The API-key store of a deployment: its table found from the flags, the stack or
+/// `ADGEN_TABLE`, in the region of the flags or the usual AWS settings (never a guess).
+async fn aws_key_store(
+    stack: Option<String>,
+    table: Option<String>,
+    region: Option<String>,
+) -> Result<Arc<dyn ApiKeyStore>> {
+    let env = process_env();
+    let conf = adgen_aws::sdk_config_in(region.as_deref()).await.context(
+        "no AWS region: pass --region, or set AWS_REGION (or a region in your AWS profile)",
+    )?;
+    let table = match (table, &stack) {
+        (Some(table), _) => table,
+        (None, Some(stack)) => {
+            let client = adgen_aws::stacks::cloudformation_client(
+                &conf,
+                env.optional("ADGEN_CLOUDFORMATION_ENDPOINT").as_deref(),
+            );
+            let outputs = adgen_aws::stacks::stack_outputs(&client, stack).await?;
+            outputs.get("TableName").cloned().with_context(|| {
+                format!("the stack {stack} has no TableName output (is it an adgen stack?)")
+            })?
+        }
+        (None, None) => env.optional("ADGEN_TABLE").context(
+            "which table? pass --stack NAME (the deployed stack) or --table NAME, or set ADGEN_TABLE",
+        )?,
+    };
+    let endpoint = env.url("ADGEN_DYNAMODB_ENDPOINT")?;
+    let client = adgen_aws::dynamodb_client(&conf, endpoint.as_deref());
+    eprintln!(
+        "storing in the DynamoDB table {table} ({})",
+        conf.region().map(ToString::to_string).unwrap_or_default()
+    );
+    Ok(Arc::new(adgen_aws::DynamoStore::new(client, table)))
 }
 
 /// Takes the data folder's lock (`adgen.lock`), or says which folder another server holds.

@@ -298,14 +298,50 @@ impl std::fmt::Debug for ProviderSettings {
     }
 }
 
+/// Where a hosted provider's API key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeySource {
+    /// `ADGEN_PROVIDER_API_KEY` (`adgen serve`: the operator's own shell).
+    Environment,
+    /// A Secrets Manager secret named by `ADGEN_PROVIDER_API_KEY_SECRET`, read at cold
+    /// start (the Lambda functions: a key in a function's environment is visible to anyone who
+    /// may read its configuration). The settings' `api_key` stays empty until then.
+    SecretsManager,
+}
+
+/// The variable naming the provider key's secret on Lambda.
+pub const PROVIDER_KEY_SECRET_VAR: &str = "ADGEN_PROVIDER_API_KEY_SECRET";
+
 impl GeneratorConfig {
+    /// The generator of `adgen serve`: a hosted provider's key from `ADGEN_PROVIDER_API_KEY`.
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Self::parse(env, KeySource::Environment)
+    }
+
+    fn parse<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+        keys: KeySource,
+    ) -> Result<Self, ConfigError> {
         let provider = |default_base: &str| -> Result<ProviderSettings, ConfigError> {
+            let api_key = match keys {
+                KeySource::Environment => env.required("ADGEN_PROVIDER_API_KEY")?,
+                KeySource::SecretsManager => {
+                    if env.optional("ADGEN_PROVIDER_API_KEY").is_some() {
+                        return Err(ConfigError::Invalid {
+                            name: "ADGEN_PROVIDER_API_KEY",
+                            reason: format!(
+                                "the functions never take a provider key from their environment: store it in Secrets Manager and set {PROVIDER_KEY_SECRET_VAR}"
+                            ),
+                        });
+                    }
+                    String::new()
+                }
+            };
             Ok(ProviderSettings {
                 base_url: env
                     .url("ADGEN_PROVIDER_BASE_URL")?
                     .unwrap_or_else(|| default_base.to_owned()),
-                api_key: env.required("ADGEN_PROVIDER_API_KEY")?,
+                api_key,
                 model: env.required("ADGEN_PROVIDER_MODEL")?,
                 request_timeout: Duration::from_secs(env.number(
                     "ADGEN_PROVIDER_TIMEOUT_SECONDS",
@@ -327,6 +363,22 @@ impl GeneratorConfig {
             }),
         }
     }
+
+    /// The hosted provider's settings (`None` for the template renderer).
+    pub fn provider_mut(&mut self) -> Option<&mut ProviderSettings> {
+        match self {
+            GeneratorConfig::Template => None,
+            GeneratorConfig::Gemini(settings) | GeneratorConfig::OpenAi(settings) => Some(settings),
+        }
+    }
+}
+
+/// A Secrets Manager secret id: a name (1-512 of `A-Za-z0-9/_+=.@-`) or a secret's ARN.
+fn is_secret_id(id: &str) -> bool {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c);
+    let is_arn =
+        id.starts_with("arn:") && id.contains(":secretsmanager:") && id.contains(":secret:");
+    (1..=2048).contains(&id.len()) && (is_arn || (id.len() <= 512 && id.chars().all(name_char)))
 }
 
 /// Deliveries of a job's message before a transient failure fails the job (the SQS redrive
@@ -342,7 +394,13 @@ pub struct GenerateConfig {
     /// Must equal the queue's redrive `maxReceiveCount`: the last delivery fails the job
     /// instead of leaving it to the dead-letter queue.
     pub max_receives: u32,
+    /// A hosted generator's `api_key` is empty here: it is read from
+    /// [`GenerateConfig::provider_key_secret`] at cold start.
     pub generator: GeneratorConfig,
+    /// The Secrets Manager secret (name or ARN) holding a hosted provider's key; required for one.
+    pub provider_key_secret: Option<String>,
+    /// Emulators only: a Secrets Manager endpoint override.
+    pub secrets_endpoint: Option<String>,
 }
 
 impl GenerateConfig {
@@ -352,7 +410,24 @@ impl GenerateConfig {
             lease_seconds: env.number("ADGEN_LEASE_SECONDS", 900, 60, 3600)?,
             max_receives: env.number("ADGEN_MAX_RECEIVES", DEFAULT_MAX_RECEIVES.into(), 1, 1000)?
                 as u32,
-            generator: GeneratorConfig::from_env(env)?,
+            generator: GeneratorConfig::parse(env, KeySource::SecretsManager)?,
+            provider_key_secret: None,
+            secrets_endpoint: env.optional("ADGEN_SECRETSMANAGER_ENDPOINT"),
+        })
+        .and_then(|mut config| {
+            if config.generator != GeneratorConfig::Template {
+                let secret = env.required(PROVIDER_KEY_SECRET_VAR)?;
+                if !is_secret_id(&secret) {
+                    return Err(ConfigError::Invalid {
+                        name: PROVIDER_KEY_SECRET_VAR,
+                        reason: format!(
+                            "{secret:?} is neither a Secrets Manager secret name (1-512 of A-Z a-z 0-9 / _ + = . @ -) nor a secret ARN"
+                        ),
+                    });
+                }
+                config.provider_key_secret = Some(secret);
+            }
+            Ok(config)
         })
     }
 }
@@ -464,23 +539,63 @@ mod tests {
         assert_eq!((config.lease_seconds, config.max_receives), (900, 5));
 
         let mut gemini = base.to_vec();
-        gemini.push(("ADGEN_GENERATOR", "gemini"));
-        let err = GenerateConfig::from_env(&env(&gemini)).expect_err("key missing");
-        assert!(err.to_string().contains("ADGEN_PROVIDER_API_KEY"), "{err}");
         gemini.extend([
-            ("ADGEN_PROVIDER_API_KEY", "secret"),
+            ("ADGEN_GENERATOR", "gemini"),
             ("ADGEN_PROVIDER_MODEL", "some-image-model"),
         ]);
-        let GeneratorConfig::Gemini(settings) = GenerateConfig::from_env(&env(&gemini))
-            .expect("valid")
-            .generator
-        else {
+        // On Lambda the key is a Secrets Manager secret, never an environment value.
+        let err = GenerateConfig::from_env(&env(&gemini)).expect_err("secret missing");
+        assert!(err.to_string().contains(PROVIDER_KEY_SECRET_VAR), "{err}");
+        let mut plain = gemini.clone();
+        plain.push(("ADGEN_PROVIDER_API_KEY", "secret"));
+        let err = GenerateConfig::from_env(&env(&plain)).expect_err("plain key refused");
+        assert!(
+            err.to_string().contains("ADGEN_PROVIDER_API_KEY")
+                && err.to_string().contains("Secrets Manager"),
+            "{err}"
+        );
+        let mut bad_arn = gemini.clone();
+        bad_arn.push((PROVIDER_KEY_SECRET_VAR, "my key!"));
+        let err = GenerateConfig::from_env(&env(&bad_arn)).expect_err("not an ARN");
+        assert!(err.to_string().contains(PROVIDER_KEY_SECRET_VAR), "{err}");
+        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:adgen-gemini-AbCdEf";
+        let mut by_arn = gemini.clone();
+        by_arn.push((PROVIDER_KEY_SECRET_VAR, arn));
+        let config = GenerateConfig::from_env(&env(&by_arn)).expect("an ARN");
+        assert_eq!(config.provider_key_secret.as_deref(), Some(arn));
+        gemini.push((PROVIDER_KEY_SECRET_VAR, "adgen/provider-key"));
+        let config = GenerateConfig::from_env(&env(&gemini)).expect("a name");
+        assert_eq!(
+            config.provider_key_secret.as_deref(),
+            Some("adgen/provider-key")
+        );
+        let GeneratorConfig::Gemini(settings) = config.generator else {
             panic!("gemini selected");
         };
         assert_eq!(
             settings.base_url,
             "https://generativelanguage.googleapis.com"
         );
+        assert_eq!(
+            settings.api_key, "",
+            "read at cold start, not from the environment"
+        );
+
+        // `adgen serve` takes the key from its operator's environment.
+        let local = [
+            ("ADGEN_GENERATOR", "gemini"),
+            ("ADGEN_PROVIDER_MODEL", "some-image-model"),
+        ];
+        let err = GeneratorConfig::from_env(&env(&local)).expect_err("key missing");
+        assert!(err.to_string().contains("ADGEN_PROVIDER_API_KEY"), "{err}");
+        let mut local = local.to_vec();
+        local.push(("ADGEN_PROVIDER_API_KEY", "secret"));
+        let settings = GeneratorConfig::from_env(&env(&local))
+            .expect("valid")
+            .provider_mut()
+            .cloned()
+            .expect("hosted");
+        assert_eq!(settings.api_key, "secret");
         assert!(
             !format!("{settings:?}").contains("secret"),
             "keys never reach logs"

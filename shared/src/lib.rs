@@ -12,7 +12,9 @@
 //! - `ports`: the traits adapters implement, and the [`ports::Adapters`] bundle;
 //! - `service`: use cases over the ports (submit, read job, worker, sweep);
 //! - `http`: routing and the one mapping of domain errors to HTTP answers;
-//! - `config`: configuration read once at cold start, errors naming the variable.
+//! - `config`: configuration read once at cold start, errors naming the variable;
+//! - `metrics`: what is counted and timed (events on one `tracing` target) and their
+//!   CloudWatch Embedded Metric Format documents.
 
 pub mod auth;
 pub mod brands;
@@ -23,6 +25,7 @@ pub mod digest;
 pub mod http;
 pub mod idempotency;
 pub mod jobs;
+pub mod metrics;
 pub mod net;
 pub mod pixels;
 pub mod ports;

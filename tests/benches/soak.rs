@@ -376,10 +376,7 @@ async fn soak(kind: Kind, name: &str, plan: Plan) -> Vec<String> {
             servers: [&flaky, &steady],
             secrets: &secrets,
             refused: &refused,
-            run_window: (
-                run_started_at,
-                SystemClock.now() + plan.settle.as_secs() as i64 + 1,
-            ),
+            run_started_at,
         },
         plan.settle,
     )
@@ -559,7 +556,8 @@ struct Receivers<'a> {
     secrets: &'a [Secret],
     refused: &'a Mutex<HashSet<String>>,
     /// When the run started, and the latest a delivery may be stamped (unix seconds).
-    run_window: (i64, i64),
+    /// No signature may be stamped before the run started (or after the check reads it).
+    run_started_at: i64,
 }
 
 /// The promises, once the clients have stopped.
@@ -576,7 +574,7 @@ async fn check(
         servers,
         secrets,
         refused,
-        run_window,
+        run_started_at,
     } = receivers;
     let accepted: Vec<(String, Uuid)> = lock(&record.accepted)
         .list
@@ -643,20 +641,26 @@ async fn check(
         }
     }
 
-    // Every terminal job's event, at each endpoint, under one id, verified.
+    // Every terminal job's event, at each endpoint, under one id, verified. The deliveries
+    // get a settle time of their own (the checks above may have used the first one up), and
+    // each pass judges everything received so far: only the last pass's findings count.
+    let deadline = Instant::now() + settle;
     for (r, receiver) in servers.iter().enumerate() {
         let mut ids: HashMap<Uuid, HashSet<String>> = HashMap::new();
         let mut attempts: HashMap<String, usize> = HashMap::new();
+        let mut findings: Vec<String> = Vec::new();
         loop {
             ids.clear();
             attempts.clear();
+            findings.clear();
+            let read_at = SystemClock.now();
             for req in receiver.requests() {
                 let event: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
                 let Some(job) = event["data"]["job"]["id"]
                     .as_str()
                     .and_then(|s| Uuid::try_parse(s).ok())
                 else {
-                    record.violate(format!("receiver {r}: an event without a job: {event}"));
+                    findings.push(format!("receiver {r}: an event without a job: {event}"));
                     continue;
                 };
                 let id = req.header("webhook-id").unwrap_or("").to_owned();
@@ -664,8 +668,8 @@ async fn check(
                 // is not recorded); the timestamp itself must fall within the run.
                 let timestamp = req.header("webhook-timestamp").unwrap_or("");
                 let sent_at: i64 = timestamp.parse().unwrap_or(0);
-                if !(run_window.0..=run_window.1).contains(&sent_at) {
-                    record.violate(format!(
+                if !(run_started_at..=read_at + 1).contains(&sent_at) {
+                    findings.push(format!(
                         "receiver {r}: event {id} stamped {timestamp}, outside the run"
                     ));
                 }
@@ -678,7 +682,7 @@ async fn check(
                     sent_at,
                 );
                 if verified.is_err() {
-                    record.violate(format!(
+                    findings.push(format!(
                         "receiver {r}: event {id} does not verify: {verified:?}"
                     ));
                 }
@@ -702,6 +706,9 @@ async fn check(
             };
             let missing: Vec<Uuid> = terminal.keys().filter(|j| !delivered(j)).copied().collect();
             if missing.is_empty() || Instant::now() >= deadline {
+                for finding in findings.drain(..) {
+                    record.violate(finding);
+                }
                 for job in missing {
                     record.violate(format!(
                         "receiver {r}: the events of job {job} never arrived ({})",

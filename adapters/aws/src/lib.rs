@@ -9,7 +9,11 @@
 //! - [`SqsRejects`]: the intake dead-letter queue, for refused intake messages. Not part of
 //!   [`Adapters`]: only the intake function needs it and builds it over [`AwsClients::sqs`].
 //! - [`EventBridgeBus`]: the deployment's event bus.
+//! - `logging`: the functions' JSON log lines and CloudWatch EMF metric lines.
 //! - [`S3Blobs`]: staged reference images and results.
+//! - `secrets` (feature `secrets`, the generate function's): the provider key in Secrets
+//!   Manager.
+//! - `stacks` (feature `stacks`, the `adgen` binary's): a deployed stack's outputs.
 //!
 //! Clients are built once per cold start (see [`AwsClients`]) and shared by every request: the
 //! SDK keeps connections pooled in them. An endpoint override is for emulators only (DynamoDB
@@ -18,8 +22,13 @@
 
 pub mod dynamo;
 pub mod eventbridge;
+pub mod logging;
 pub mod s3;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 pub mod sqs;
+#[cfg(feature = "stacks")]
+pub mod stacks;
 
 pub use dynamo::{DynamoStore, create_table};
 pub use eventbridge::EventBridgeBus;
@@ -31,7 +40,6 @@ use std::sync::Arc;
 use adgen::config::AwsConfig;
 use adgen::ports::{Adapters, PortError};
 use adgen::service::jobs::PollingWatcher;
-use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 /// The region used when the environment names none (Lambda always sets `AWS_REGION`).
@@ -41,12 +49,53 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// sources (environment, profile, Lambda role). `region_fallback` applies only when none of them
 /// names a region.
 pub async fn sdk_config(region_fallback: &str) -> SdkConfig {
-    let region =
-        RegionProviderChain::default_provider().or_else(Region::new(region_fallback.to_owned()));
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(region)
-        .load()
-        .await
+    match sdk_config_in(None).await {
+        Some(conf) => conf,
+        None => load(Some(region_fallback)).await,
+    }
+}
+
+/// The loader with our HTTPS client; the region named, or resolved by the loader's own chain
+/// (which must run on that client: the SDK has no default one here).
+async fn load(region: Option<&str>) -> SdkConfig {
+    let loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client());
+    match region {
+        Some(region) => loader.region(Region::new(region.to_owned())),
+        None => loader,
+    }
+    .load()
+    .await
+}
+
+/// The SDK's HTTPS client: rustls with the ring provider, the one crypto provider of every
+/// adgen binary (the SDK's default client would link aws-lc-rs beside it). Certificates are
+/// checked against the system's roots, as the default client does.
+fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// A one-off SDK call of a start-up or operator path failed (reading a secret, a stack's
+/// outputs); the message names what was asked for, never a secret's value.
+#[derive(Debug)]
+pub struct CallError(pub String);
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// The SDK configuration in `region`, or in the region of the usual AWS sources (environment,
+/// profile); `None` when neither names one. For operator commands: a laptop has no Lambda
+/// `AWS_REGION`, and silently picking a default region would write to the wrong place.
+pub async fn sdk_config_in(region: Option<&str>) -> Option<SdkConfig> {
+    let conf = load(region).await;
+    conf.region().is_some().then_some(conf)
 }
 
 /// An endpoint override, if any. An empty string counts as none: the SDK panics on it.

@@ -1,6 +1,7 @@
-//! The generate function: SQS batches through the worker (partial batch failures), and the
-//! scheduled sweep. The only function that links the outbound HTTP client and the image
-//! pipeline.
+//! The generate function: SQS batches through the worker (partial batch failures). The only
+//! function that links the image pipeline and the provider clients. The sweep that backs it
+//! up runs in a function of its own (`functions/sweep`), so that it keeps running when this
+//! one cannot start.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -8,15 +9,20 @@ use std::time::{Duration, SystemTime};
 use adgen::config::GenerateConfig;
 use adgen::ports::{QueueConsumer, Received, SystemClock};
 use adgen::service::generate::{Worker, WorkerSettings, process_batch};
-use adgen::service::sweep::{SweepSettings, Sweeper};
 use adgen_render::{Codec, TemplateGenerator};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Why the function could not start.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct InitError(#[from] adgen_outbound::BuildError);
+pub enum InitError {
+    #[error(transparent)]
+    Generator(#[from] adgen_outbound::BuildError),
+    /// The provider key's secret could not be read (the message names the secret and the
+    /// variable, never a value).
+    #[error("ADGEN_PROVIDER_API_KEY_SECRET: {0}")]
+    ProviderKey(#[from] adgen_aws::CallError),
+}
 
 /// Time kept back from the invocation deadline to send the batch response: work still running
 /// then is reported as failed (its message returns), never lost with a timeout.
@@ -24,21 +30,30 @@ const REPORT_MARGIN: Duration = Duration::from_secs(3);
 
 pub struct GenerateFunction {
     worker: Worker,
-    sweeper: Sweeper,
     /// Sets each retried message's backoff; without it a retry waits the queue's whole
     /// visibility timeout.
     retries: Option<Arc<dyn QueueConsumer>>,
 }
 
 impl GenerateFunction {
-    /// Builds every client once per cold start.
+    /// Builds every client once per cold start, after reading a hosted provider's key from
+    /// Secrets Manager (once: a rotated key takes effect on the next cold start).
     pub async fn new(config: &GenerateConfig) -> Result<Self, InitError> {
+        let mut generator = config.generator.clone();
+        if let (Some(secret), Some(provider)) =
+            (&config.provider_key_secret, generator.provider_mut())
+        {
+            let conf = adgen_aws::sdk_config(adgen_aws::DEFAULT_REGION).await;
+            let client =
+                adgen_aws::secrets::secrets_client(&conf, config.secrets_endpoint.as_deref());
+            provider.api_key = adgen_aws::secrets::secret_string(&client, secret).await?;
+        }
         let adapters = adgen_aws::adapters(&config.aws).await;
         let clock = Arc::new(SystemClock);
         let worker = Worker::new(
             &adapters,
             adgen_outbound::worker_parts(
-                &config.generator,
+                &generator,
                 Arc::new(Codec::default()),
                 Arc::new(TemplateGenerator),
                 // Lambda never fetches loopback URLs (spec §8).
@@ -50,20 +65,15 @@ impl GenerateFunction {
                 max_receives: config.max_receives,
             },
         );
-        let sweeper = Sweeper::new(&adapters, clock, SweepSettings::default());
-        Ok(Self::with(worker, sweeper, Some(adapters.consumer)))
+        Ok(Self::with(worker, Some(adapters.consumer)))
     }
 
     /// A function over given parts; `retries` sets retry backoffs (`None`: none are set).
-    pub fn with(worker: Worker, sweeper: Sweeper, retries: Option<Arc<dyn QueueConsumer>>) -> Self {
-        Self {
-            worker,
-            sweeper,
-            retries,
-        }
+    pub fn with(worker: Worker, retries: Option<Arc<dyn QueueConsumer>>) -> Self {
+        Self { worker, retries }
     }
 
-    /// One invocation: an SQS batch (`Records`) or an EventBridge scheduled event.
+    /// One invocation: an SQS batch (`Records`).
     pub async fn handle(
         &self,
         payload: Value,
@@ -74,13 +84,7 @@ impl GenerateFunction {
             let response = self.batch(event, deadline).await;
             return Ok(serde_json::to_value(response)?);
         }
-        if payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
-            let report = self.sweeper.sweep().await?;
-            return Ok(
-                json!({ "inspected": report.inspected, "resent": report.resent, "failed": report.failed }),
-            );
-        }
-        Err("unsupported event: expected an SQS batch or a scheduled event".into())
+        Err("unsupported event: expected an SQS batch".into())
     }
 
     async fn batch(&self, event: SqsEvent, deadline: SystemTime) -> SqsBatchResponse {

@@ -1,5 +1,5 @@
 //! Lambda function of the generation worker: SQS batches (partial batch failures) and the
-//! scheduled sweep.
+//! (no sweep: that is functions/sweep).
 
 use std::sync::Arc;
 
@@ -9,10 +9,12 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    let started = std::time::Instant::now();
+    adgen_aws::logging::init();
     // Misconfiguration fails the cold start with the variable's name.
     let config = GenerateConfig::from_env(&process_env())?;
     let worker = Arc::new(adgen_generate::GenerateFunction::new(&config).await?);
+    adgen_aws::logging::ready("generate", started);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let worker = worker.clone();
         async move { worker.handle(event.payload, event.context.deadline()).await }

@@ -8,10 +8,12 @@ use lambda_http::{Request, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let started = std::time::Instant::now();
+    adgen_aws::logging::init();
     // Misconfiguration fails the cold start with the variable's name.
     let config = SubmitConfig::from_env(&process_env())?;
     let service = Arc::new(adgen_lambda::submit_service(&config).await);
+    adgen_aws::logging::ready("submit", started);
     lambda_http::run(service_fn(move |event: Request| {
         let service = service.clone();
         async move {

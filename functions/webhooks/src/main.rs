@@ -13,7 +13,8 @@ use lambda_http::{Request, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let started = std::time::Instant::now();
+    adgen_aws::logging::init();
     // Misconfiguration fails the cold start with the variable's name.
     let config = WebhooksConfig::from_env(&process_env())?;
     let adapters = adgen_aws::adapters(&config.aws).await;
@@ -29,6 +30,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             allow_loopback_urls: false,
         },
     ));
+    adgen_aws::logging::ready("webhooks", started);
     lambda_http::run(service_fn(move |event: Request| {
         let service = service.clone();
         async move {

@@ -41,6 +41,20 @@ impl Reply {
     pub fn data(&self) -> &Value {
         &self.envelope["data"]
     }
+
+    /// The `data.job_id` of a `202` that accepted a job.
+    pub fn job_id(&self) -> Result<String, Failure> {
+        self.data()["job_id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| Failure::Unavailable("the 202 names no data.job_id".into()))
+    }
+}
+
+/// The `Idempotency-Key` of a submission: the one given, or a fresh one for this run (so the
+/// client's own retries replay instead of creating a second job).
+pub fn idempotency_key(given: Option<String>) -> String {
+    given.unwrap_or_else(|| format!("cli-{}", uuid::Uuid::new_v4()))
 }
 
 pub struct Session {

@@ -17,7 +17,7 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use super::api::Session;
+use super::api::{Session, idempotency_key};
 use super::jobs::{outcome, wait_for};
 use super::{Failure, Outcome};
 
@@ -44,10 +44,7 @@ pub struct Request {
 
 pub async fn run(session: &Session, request: Request) -> Outcome {
     let body = body(&request)?;
-    let key = request
-        .idempotency_key
-        .clone()
-        .unwrap_or_else(|| format!("cli-{}", uuid::Uuid::new_v4()));
+    let key = idempotency_key(request.idempotency_key.clone());
     let reply = session
         .call(
             Method::POST,
@@ -56,10 +53,7 @@ pub async fn run(session: &Session, request: Request) -> Outcome {
             Some(&key),
         )
         .await?;
-    let job_id = reply.data()["job_id"]
-        .as_str()
-        .ok_or_else(|| Failure::Unavailable("the 202 names no data.job_id".into()))?
-        .to_owned();
+    let job_id = reply.job_id()?;
     println!("{job_id}");
     if reply.replayed {
         eprintln!("(replayed: idempotency key {key:?} already made this job)");

@@ -159,7 +159,10 @@ mod tests {
             ..e
         };
         assert!(!server.to_string().contains('\n'));
-        assert_eq!(Failure::Api(Box::new(server)).exit_code(), exit::UNAVAILABLE);
+        assert_eq!(
+            Failure::Api(Box::new(server)).exit_code(),
+            exit::UNAVAILABLE
+        );
     }
 
     #[test]

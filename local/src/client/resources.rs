@@ -9,7 +9,7 @@ use clap::Subcommand;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use super::api::Session;
+use super::api::{self, Session};
 use super::generate::{logo, read_json};
 use super::jobs::{outcome, path_segment, print_json, wait_for};
 use super::{Failure, Outcome};
@@ -139,7 +139,7 @@ pub async fn brands(session: &Session, command: BrandsCommand) -> Outcome {
             timeout,
             idempotency_key,
         } => {
-            let key = idempotency_key.unwrap_or_else(|| format!("cli-{}", uuid::Uuid::new_v4()));
+            let key = api::idempotency_key(idempotency_key);
             let body = json!({ "url": url });
             let reply = session
                 .call(
@@ -149,10 +149,7 @@ pub async fn brands(session: &Session, command: BrandsCommand) -> Outcome {
                     Some(&key),
                 )
                 .await?;
-            let job_id = reply.data()["job_id"]
-                .as_str()
-                .ok_or_else(|| Failure::Unavailable("the 202 names no data.job_id".into()))?
-                .to_owned();
+            let job_id = reply.job_id()?;
             if !wait {
                 println!("{job_id}");
                 return Ok(());

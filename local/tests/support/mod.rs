@@ -92,8 +92,22 @@ pub struct CliRun {
 /// Runs the `adgen` CLI to completion within `timeout`, with `envs` added to the
 /// environment (and `ADGEN_API_KEY` / `ADGEN_ENDPOINT` removed unless given there).
 pub fn run_cli_for(args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> CliRun {
+    run_cli_env(args, envs, &[], timeout)
+}
+
+/// As [`run_cli_for`], with the variables `remove` taken out of the environment too.
+pub fn run_cli_env(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    remove: &[&str],
+    timeout: Duration,
+) -> CliRun {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_adgen"));
+    for name in remove {
+        command.env_remove(name);
+    }
     let mut child = ChildGuard(
-        Command::new(env!("CARGO_BIN_EXE_adgen"))
+        command
             .args(args)
             .env_remove("ADGEN_API_KEY")
             .env_remove("ADGEN_ENDPOINT")

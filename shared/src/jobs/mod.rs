@@ -83,6 +83,24 @@ pub enum Phase {
     Failed,
 }
 
+impl Phase {
+    /// The wire name (`payload.phase`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Queued => "queued",
+            Phase::LoadingReferences => "loading_references",
+            Phase::CompilingBrief => "compiling_brief",
+            Phase::Generating => "generating",
+            Phase::PostProcessing => "post_processing",
+            Phase::FetchingSite => "fetching_site",
+            Phase::ReadingBrand => "reading_brand",
+            Phase::Storing => "storing",
+            Phase::Completed => "completed",
+            Phase::Failed => "failed",
+        }
+    }
+}
+
 /// `payload.failure_code` of a failed job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

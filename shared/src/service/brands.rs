@@ -267,6 +267,7 @@ impl BrandsService {
                     protocol::complete(self.idempotency.as_ref(), lease, &stored, expires_at).await;
                 }
                 tracing::info!(%job_id, "brand extraction accepted");
+                crate::metrics::job_submitted(crate::jobs::JobType::BrandExtraction);
                 Ok(ExtractOutcome::Created(stored))
             }
             Err(e) => {

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 use bytes::Bytes;
 use uuid::Uuid;
@@ -100,6 +101,14 @@ pub(super) struct Attempt<'a> {
 impl Attempt<'_> {
     /// Records the end of the current step and moves to `next`, with one conditional write.
     pub(super) async fn enter(&mut self, next: Phase) -> Result<(), Stop> {
+        let previous = self.job.payload.phase;
+        let millis = self.step_started.elapsed().as_millis() as u64;
+        tracing::info!(
+            phase = next.as_str(),
+            previous = previous.as_str(),
+            previous_ms = millis,
+            "phase"
+        );
         self.close_step();
         self.job.payload.phase = next;
         self.save().await
@@ -179,6 +188,7 @@ impl Worker {
             tracing::error!(job_id = %job.id, "message names another organisation; ignored");
             return Disposition::Acknowledge;
         }
+        crate::metrics::job_claimed(&job, now);
         let final_delivery = receive_count >= self.settings.max_receives;
         let mut attempt = Attempt {
             worker: self,
@@ -187,16 +197,31 @@ impl Worker {
             step_started: Instant::now(),
             ended: false,
         };
-        let disposition = self
-            .attempt(&mut attempt, final_delivery, receive_count)
-            .await;
-        if attempt.ended
-            && let Err(e) = self.outbox.dispatch(&attempt.job).await
-        {
-            // The job is in the outbox still: the sweep dispatches it.
-            tracing::warn!(job_id = %attempt.job.id, error = %e, "events not dispatched yet");
+        // Every line about this job carries its id, organisation and type.
+        let span = tracing::info_span!(
+            "job",
+            job_id = %attempt.job.id,
+            org_id = %attempt.job.org_id,
+            job_type = attempt.job.job_type().as_str(),
+            receive_count,
+        );
+        async {
+            let disposition = self
+                .attempt(&mut attempt, final_delivery, receive_count)
+                .await;
+            if attempt.ended {
+                crate::metrics::job_finished(&attempt.job);
+            }
+            if attempt.ended
+                && let Err(e) = self.outbox.dispatch(&attempt.job).await
+            {
+                // The job is in the outbox still: the sweep dispatches it.
+                tracing::warn!(job_id = %attempt.job.id, error = %e, "events not dispatched yet");
+            }
+            disposition
         }
-        disposition
+        .instrument(span)
+        .await
     }
 
     async fn attempt(

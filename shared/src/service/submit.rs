@@ -157,6 +157,7 @@ impl SubmitService {
                     let expires_at = self.clock.now() + self.settings.idempotency.ttl_seconds;
                     protocol::complete(self.idempotency.as_ref(), lease, &stored, expires_at).await;
                 }
+                crate::metrics::job_submitted(crate::jobs::JobType::AdGeneration);
                 Ok(SubmitOutcome::Created(stored))
             }
             Err(failure) => {

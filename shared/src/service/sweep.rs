@@ -171,6 +171,7 @@ impl Sweeper {
         let failed = self.jobs.save_abandoned(&job, now).await?;
         if failed {
             tracing::warn!(job_id = %job.id, why, "sweep failed job");
+            crate::metrics::job_finished(&job);
             if let Err(e) = self.outbox.dispatch(&job).await {
                 tracing::warn!(job_id = %job.id, error = %e, "events not dispatched yet");
             }
