@@ -76,19 +76,24 @@ pub struct EmfLayer;
 
 impl<S: Subscriber> Layer<S> for EmfLayer {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() != TARGET {
-            return;
-        }
-        let mut fields = FieldMap(Fields::new());
-        event.record(&mut fields);
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        if let Some(document) = emf_document(&fields.0, now_ms) {
+        if let Some(document) = emf_of(event, now_ms) {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{document}");
         }
     }
+}
+
+/// The EMF document of a metric event (`None` for every other event).
+fn emf_of(event: &Event<'_>, timestamp_ms: i64) -> Option<Value> {
+    if event.metadata().target() != TARGET {
+        return None;
+    }
+    let mut fields = FieldMap(Fields::new());
+    event.record(&mut fields);
+    emf_document(&fields.0, timestamp_ms)
 }
 
 struct FieldMap(Fields);
@@ -125,12 +130,7 @@ mod tests {
 
     impl<S: Subscriber> Layer<S> for Collect {
         fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-            if event.metadata().target() != TARGET {
-                return;
-            }
-            let mut fields = FieldMap(Fields::new());
-            event.record(&mut fields);
-            if let Some(doc) = emf_document(&fields.0, 0) {
+            if let Some(doc) = emf_of(event, 0) {
                 self.0.lock().expect("lock").push(doc);
             }
         }
