@@ -61,8 +61,18 @@ struct Cli {
     command: Command,
 }
 
+/// Every command: the operator's run this process's own adapters, the client's speak HTTP.
 #[derive(Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Operator(OperatorCommand),
+    #[command(flatten)]
+    Client(ClientCommand),
+}
+
+/// Commands that run on this machine's own adapters (`serve`) or a deployment's store (`keys`).
+#[derive(Subcommand)]
+enum OperatorCommand {
     /// Serve the whole HTTP API locally on the embedded adapters (SQLite + a data folder).
     Serve {
         /// Port to listen on.
@@ -105,6 +115,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+}
+
+/// Commands that speak the HTTP contract to `adgen serve` or a deployed API.
+#[derive(Subcommand)]
+enum ClientCommand {
     /// Submit an ad generation job; prints its id, and with --wait follows it to the end.
     Generate(Box<GenerateArgs>),
     /// Read jobs.
@@ -245,15 +260,15 @@ enum KeysCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let client_command = !matches!(cli.command, Command::Serve { .. } | Command::Keys { .. });
     let json = matches!(
         cli.command,
-        Command::Serve {
+        Command::Operator(OperatorCommand::Serve {
             log_format: LogFormat::Json,
             ..
-        }
+        })
     );
     // The client's output is its answer; only warnings of its own belong beside it.
+    let client_command = matches!(cli.command, Command::Client(_));
     init_logging(if client_command { "warn" } else { "info" }, json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -265,21 +280,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if client_command {
-        return match runtime.block_on(run_client(cli.command)) {
+    match cli.command {
+        Command::Client(command) => match runtime.block_on(run_client(command)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(failure) => {
                 eprintln!("{failure}");
                 ExitCode::from(failure.exit_code())
             }
-        };
-    }
-    match runtime.block_on(run_operator(cli.command)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        },
+        Command::Operator(command) => match runtime.block_on(run_operator(command)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -308,9 +323,9 @@ fn session(client: &ClientArgs) -> Result<Session, client::Failure> {
     Session::new(&client.endpoint, std::env::var("ADGEN_API_KEY").ok())
 }
 
-async fn run_client(command: Command) -> client::Outcome {
+async fn run_client(command: ClientCommand) -> client::Outcome {
     match command {
-        Command::Generate(args) => {
+        ClientCommand::Generate(args) => {
             let args = *args;
             let session = session(&args.client)?;
             client::generate::run(
@@ -336,7 +351,7 @@ async fn run_client(command: Command) -> client::Outcome {
             )
             .await
         }
-        Command::Jobs {
+        ClientCommand::Jobs {
             client,
             command:
                 JobsCommand::Get {
@@ -355,21 +370,18 @@ async fn run_client(command: Command) -> client::Outcome {
             )
             .await
         }
-        Command::Brands { client, command } => {
+        ClientCommand::Brands { client, command } => {
             client::resources::brands(&session(&client)?, command).await
         }
-        Command::Webhooks { client, command } => {
+        ClientCommand::Webhooks { client, command } => {
             client::resources::webhooks(&session(&client)?, command).await
-        }
-        Command::Serve { .. } | Command::Keys { .. } => {
-            Err(client::Failure::Usage("not a client command".into()))
         }
     }
 }
 
-async fn run_operator(command: Command) -> Result<()> {
+async fn run_operator(command: OperatorCommand) -> Result<()> {
     match command {
-        Command::Serve {
+        OperatorCommand::Serve {
             port,
             host,
             data_dir,
@@ -391,7 +403,7 @@ async fn run_operator(command: Command) -> Result<()> {
             })
             .await
         }
-        Command::Keys {
+        OperatorCommand::Keys {
             command:
                 KeysCommand::Create {
                     org,
@@ -414,7 +426,6 @@ async fn run_operator(command: Command) -> Result<()> {
             eprintln!("API key for organisation {org} (shown once; only its hash is stored)");
             Ok(())
         }
-        _ => anyhow::bail!("not an operator command"),
     }
 }
 

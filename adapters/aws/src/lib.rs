@@ -20,6 +20,22 @@
 //! Local, moto); in production it is absent and the SDK resolves AWS endpoints and credentials
 //! (the Lambda role) itself.
 
+/// An SDK client over the shared configuration, pointed at `$endpoint` when that is an
+/// override ([`endpoint`]); `$path_style` for S3, whose emulators serve no bucket subdomains.
+/// A macro because every SDK crate has its own builder type, with no trait in common.
+macro_rules! sdk_client {
+    ($sdk:ident, $conf:expr, $endpoint:expr) => {
+        sdk_client!($sdk, $conf, $endpoint, |b| b)
+    };
+    ($sdk:ident, $conf:expr, $endpoint:expr, $with_override:expr) => {{
+        let mut builder = $sdk::config::Builder::from($conf);
+        if let Some(url) = $crate::endpoint($endpoint) {
+            builder = ($with_override)(builder.endpoint_url(url));
+        }
+        $sdk::Client::from_conf(builder.build())
+    }};
+}
+
 pub mod dynamo;
 pub mod eventbridge;
 pub mod logging;
@@ -104,40 +120,29 @@ fn endpoint(endpoint: Option<&str>) -> Option<&str> {
 }
 
 pub fn dynamodb_client(conf: &SdkConfig, endpoint_url: Option<&str>) -> aws_sdk_dynamodb::Client {
-    let mut builder = aws_sdk_dynamodb::config::Builder::from(conf);
-    if let Some(url) = endpoint(endpoint_url) {
-        builder = builder.endpoint_url(url);
-    }
-    aws_sdk_dynamodb::Client::from_conf(builder.build())
+    sdk_client!(aws_sdk_dynamodb, conf, endpoint_url)
 }
 
 pub fn sqs_client(conf: &SdkConfig, endpoint_url: Option<&str>) -> aws_sdk_sqs::Client {
-    let mut builder = aws_sdk_sqs::config::Builder::from(conf);
-    if let Some(url) = endpoint(endpoint_url) {
-        builder = builder.endpoint_url(url);
-    }
-    aws_sdk_sqs::Client::from_conf(builder.build())
+    sdk_client!(aws_sdk_sqs, conf, endpoint_url)
 }
 
 pub fn eventbridge_client(
     conf: &SdkConfig,
     endpoint_url: Option<&str>,
 ) -> aws_sdk_eventbridge::Client {
-    let mut builder = aws_sdk_eventbridge::config::Builder::from(conf);
-    if let Some(url) = endpoint(endpoint_url) {
-        builder = builder.endpoint_url(url);
-    }
-    aws_sdk_eventbridge::Client::from_conf(builder.build())
+    sdk_client!(aws_sdk_eventbridge, conf, endpoint_url)
 }
 
 /// With an endpoint override the client addresses buckets by path (`http://host/bucket/key`):
 /// emulators do not serve bucket subdomains.
 pub fn s3_client(conf: &SdkConfig, endpoint_url: Option<&str>) -> aws_sdk_s3::Client {
-    let mut builder = aws_sdk_s3::config::Builder::from(conf);
-    if let Some(url) = endpoint(endpoint_url) {
-        builder = builder.endpoint_url(url).force_path_style(true);
-    }
-    aws_sdk_s3::Client::from_conf(builder.build())
+    sdk_client!(
+        aws_sdk_s3,
+        conf,
+        endpoint_url,
+        |b: aws_sdk_s3::config::Builder| b.force_path_style(true)
+    )
 }
 
 /// Endpoint overrides per service (all `None` in production).

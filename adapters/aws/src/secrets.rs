@@ -12,11 +12,7 @@ pub fn secrets_client(
     conf: &SdkConfig,
     endpoint_url: Option<&str>,
 ) -> aws_sdk_secretsmanager::Client {
-    let mut builder = aws_sdk_secretsmanager::config::Builder::from(conf);
-    if let Some(url) = super::endpoint(endpoint_url) {
-        builder = builder.endpoint_url(url);
-    }
-    aws_sdk_secretsmanager::Client::from_conf(builder.build())
+    sdk_client!(aws_sdk_secretsmanager, conf, endpoint_url)
 }
 
 /// The text of the secret `secret_id` (an ARN or a name), trimmed; an empty or binary-only

@@ -12,11 +12,7 @@ pub fn cloudformation_client(
     conf: &SdkConfig,
     endpoint_url: Option<&str>,
 ) -> aws_sdk_cloudformation::Client {
-    let mut builder = aws_sdk_cloudformation::config::Builder::from(conf);
-    if let Some(url) = super::endpoint(endpoint_url) {
-        builder = builder.endpoint_url(url);
-    }
-    aws_sdk_cloudformation::Client::from_conf(builder.build())
+    sdk_client!(aws_sdk_cloudformation, conf, endpoint_url)
 }
 
 /// The outputs (key -> value) of the stack `name`.
