@@ -29,6 +29,7 @@ on_every_backend!(
     unusable_references_fail_naming_the_image,
     a_batch_reports_only_what_must_come_back,
     a_providers_image_is_brought_to_the_exact_size_and_format,
+    a_byte_budget_lowers_the_quality_or_fails_the_job,
     the_consumer_loop_feeds_the_worker_and_empties_the_queue,
 );
 
@@ -413,6 +414,97 @@ async fn a_providers_image_is_brought_to_the_exact_size_and_format(b: Backend) {
         image::guess_format(&blob.bytes).expect("format"),
         image::ImageFormat::Jpeg
     );
+}
+
+/// Answers with a noisy photo-like image, expensive to compress.
+struct NoisyProvider;
+
+#[async_trait::async_trait]
+impl adgen::ports::ImageGenerator for NoisyProvider {
+    fn name(&self) -> &'static str {
+        "gemini"
+    }
+
+    async fn generate(
+        &self,
+        _input: &adgen::ports::GenerationInput<'_>,
+    ) -> Result<adgen::ports::Generated, GenerateError> {
+        Ok(adgen::ports::Generated::Encoded(
+            samples::noise_png(512, 512).into(),
+        ))
+    }
+}
+
+async fn a_byte_budget_lowers_the_quality_or_fails_the_job(b: Backend) {
+    let clock = ManualClock::at(NOW);
+    let worker = b.worker(clock.clone(), Arc::new(NoisyProvider));
+    for (format, magic) in [
+        ("jpeg", image::ImageFormat::Jpeg),
+        ("webp", image::ImageFormat::WebP),
+    ] {
+        // Unbounded: the default quality, and the size recorded.
+        let free = submit(
+            &b,
+            &clock,
+            json!({"prompt": "Sale", "output": {"resolution": "512", "format": format}}),
+        )
+        .await;
+        assert_eq!(worker.process(free, 1).await, Disposition::Acknowledge);
+        let done = job(&b, free.job_id).await;
+        let applied = done.payload.output_applied.expect("applied");
+        let default = if format == "jpeg" { 90 } else { 85 };
+        assert_eq!(applied.quality, Some(default), "{format}");
+        let unbounded = applied.bytes.expect("bytes recorded");
+
+        // A budget below that: a lower quality whose file fits, recorded with its size.
+        let budget = unbounded * 3 / 4;
+        let bounded = submit(&b, &clock, json!({"prompt": "Sale", "output": {"resolution": "512", "format": format, "max_bytes": budget}})).await;
+        assert_eq!(worker.process(bounded, 1).await, Disposition::Acknowledge);
+        let done = job(&b, bounded.job_id).await;
+        assert_eq!(
+            done.status,
+            JobStatus::Completed,
+            "{format}: {:?}",
+            done.payload
+        );
+        let applied = done.payload.output_applied.expect("applied");
+        let quality = applied.quality.expect("quality recorded");
+        assert!((40..default).contains(&quality), "{format}: {quality}");
+        let blob = b
+            .blobs
+            .get(&done.result_key().expect("key"))
+            .await
+            .expect("get")
+            .expect("stored");
+        assert!(blob.bytes.len() as u64 <= budget, "{format}");
+        assert_eq!(applied.bytes, Some(blob.bytes.len() as u64), "{format}");
+        assert_eq!(image::guess_format(&blob.bytes).expect("format"), magic);
+
+        // The smallest budget the contract allows is too small for 512² of noise at quality 40.
+        let unmet = submit(&b, &clock, json!({"prompt": "Sale", "output": {"resolution": "512", "format": format, "max_bytes": 20000}})).await;
+        assert_eq!(worker.process(unmet, 1).await, Disposition::Acknowledge);
+        let failed = job(&b, unmet.job_id).await;
+        assert_eq!(failed.status, JobStatus::Failed);
+        assert_eq!(
+            failed.payload.failure_code,
+            Some(FailureCode::OutputBudgetUnmet)
+        );
+        let message = failed.payload.message.as_deref().expect("message");
+        assert!(
+            message.starts_with(
+                "the image does not fit output.max_bytes (20000 bytes): at quality 40"
+            ),
+            "{message}"
+        );
+        assert!(
+            b.blobs
+                .get(&failed.result_key().expect("key"))
+                .await
+                .expect("get")
+                .is_none(),
+            "nothing stored"
+        );
+    }
 }
 
 /// What `adgen serve` runs: one receive through the queue-consumer port, the batch processed,

@@ -16,7 +16,7 @@ use crate::auth::ApiKeyRecord;
 pub use crate::brands::LogoFormat;
 use crate::brands::{Brand, BrandPage};
 use crate::brief::CreativeBrief;
-use crate::contract::output::{ImageFormat, OutputApplied, ThinkingIntensity};
+use crate::contract::output::{Encoding, OutputApplied, ThinkingIntensity};
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, StoredResponse};
 use crate::jobs::{Job, TextFit};
 use crate::pixels::{Colours, Pixels};
@@ -438,6 +438,16 @@ pub enum ImageError {
     /// too complex). The text is safe to show the client.
     #[error("{0}")]
     Refused(String),
+    /// Not even the floor quality brought the file within the byte budget.
+    #[error("{smallest} bytes at the floor quality, over the budget of {max_bytes}")]
+    BudgetUnmet { max_bytes: u32, smallest: usize },
+}
+
+/// A finished image: the file and the quality it was encoded at (JPEG and WebP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub bytes: Bytes,
+    pub quality: Option<u8>,
 }
 
 /// A logo made ready to store and draw: always a PNG (an SVG rasterised, a raster logo
@@ -468,14 +478,15 @@ pub trait ImageCodec: Send + Sync {
     /// A palette from the references' colours (used when the brand gives none).
     fn palette(&self, references: &[Pixels]) -> Colours;
     /// `pixels` at exactly `width`×`height` (scaled to cover, overflow cropped evenly),
-    /// encoded as `format`.
+    /// encoded as `encoding` says: under a byte budget, by the rule of
+    /// [`fit_budget`](crate::contract::output::fit_budget).
     fn finish(
         &self,
         pixels: Pixels,
         width: u32,
         height: u32,
-        format: ImageFormat,
-    ) -> Result<Bytes, ImageError>;
+        encoding: Encoding,
+    ) -> Result<Finished, ImageError>;
     /// A JPEG copy no longer than `max_side` on either side, for upload to a hosted model.
     fn encode_for_upload(&self, pixels: &Pixels, max_side: u32) -> Result<Bytes, ImageError>;
     /// A logo (PNG, JPEG, WebP or SVG, judged by content) checked, decoded under the limits

@@ -28,6 +28,21 @@ pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
+/// A valid PNG of `width`×`height` full of pseudo-random colour detail: what makes a photo
+/// expensive to compress, so lossy files of it stay large even at low qualities.
+pub fn noise_png(width: u32, height: u32) -> Vec<u8> {
+    let img = RgbImage::from_fn(width, height, |x, y| {
+        let v =
+            (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)).wrapping_mul(2_246_822_519);
+        Rgb([(v >> 24) as u8, (v >> 16) as u8, (v >> 8) as u8])
+    });
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+        .expect("a PNG encodes");
+    out
+}
+
 /// Only the header of a JPEG claiming `width`×`height` (SOI + SOF0): enough for checks that
 /// read dimensions from the header, and no more — it has no image data.
 pub fn jpeg_header(width: u16, height: u16) -> Vec<u8> {

@@ -2,14 +2,14 @@
 //! domain's `Pixels` and `image`'s buffers. Both hold the same tightly packed RGBA8 bytes, so a
 //! conversion moves or borrows the buffer; nothing is copied.
 
-use adgen::contract::output::ImageFormat;
+use adgen::contract::output::Encoding;
 use adgen::pixels::{Colours, Pixels};
-use adgen::ports::{ImageCodec, ImageError, PreparedLogo};
+use adgen::ports::{Finished, ImageCodec, ImageError, PreparedLogo};
 use bytes::Bytes;
 use image::{ImageBuffer, Rgba, RgbaImage};
 
 use crate::decode::{DecodeLimits, decode, decode_scaled};
-use crate::encode::{downscale_for_provider, encode};
+use crate::encode::{downscale_for_provider, encode_as};
 use crate::palette::palette_from_references;
 use crate::resize::cover;
 
@@ -88,15 +88,18 @@ impl ImageCodec for Codec {
         pixels: Pixels,
         width: u32,
         height: u32,
-        format: ImageFormat,
-    ) -> Result<Bytes, ImageError> {
+        encoding: Encoding,
+    ) -> Result<Finished, ImageError> {
         let image = to_image(pixels);
         let exact = if image.dimensions() == (width, height) {
             image
         } else {
             cover(&image, width, height)
         };
-        encode(&exact, format).map(Bytes::from)
+        encode_as(&exact, encoding).map(|e| Finished {
+            bytes: Bytes::from(e.bytes),
+            quality: e.quality,
+        })
     }
 
     fn encode_for_upload(&self, pixels: &Pixels, max_side: u32) -> Result<Bytes, ImageError> {
@@ -121,14 +124,23 @@ mod tests {
         assert_eq!(to_image(pixels), img);
     }
 
+    fn png_encoding() -> Encoding {
+        Encoding {
+            format: adgen::contract::output::ImageFormat::Png,
+            quality: None,
+            max_bytes: None,
+        }
+    }
+
     #[test]
     fn finish_brings_any_size_to_the_exact_size() {
         let codec = Codec::default();
         let pixels = from_image(RgbaImage::from_pixel(40, 10, Rgba([9, 9, 9, 255])));
         let png = codec
-            .finish(pixels, 16, 16, ImageFormat::Png)
+            .finish(pixels, 16, 16, png_encoding())
             .expect("encodes");
-        let back = codec.decode(&png).expect("decodes");
+        assert_eq!(png.quality, None);
+        let back = codec.decode(&png.bytes).expect("decodes");
         assert_eq!((back.width(), back.height()), (16, 16));
     }
 }

@@ -1,7 +1,20 @@
 //! Encoding the finished image. Every encoder here is single-threaded and has no time or
 //! random input, so the same pixels always give the same bytes.
+//!
+//! - PNG: deflate level 2 with adaptive filters, RGB when every pixel is opaque (as rendered
+//!   ads always are). Measured on a 4096² photo collage: level 2 is 258 ms / 6.0 MiB, the
+//!   fastest setting 105 ms / 7.8 MiB, the default 1.5 s / 5.4 MiB.
+//! - JPEG: `jpeg-encoder` (AVX2 where the CPU has it) at the requested quality (default 90),
+//!   chroma at full resolution from quality 90 up (coloured type keeps its edges) and halved
+//!   both ways below (4:2:0, a third smaller), as libjpeg's users such as libvips choose;
+//!   transparent pixels are flattened onto white first (JPEG has no alpha).
+//! - WebP: lossy (VP8) below quality 100 through libwebp (the `webp` crate), where photo ads
+//!   come out a fraction of their PNG size; lossless (VP8L, `image`'s own encoder) at 100.
+//!   libwebp keeps the alpha channel in both.
+//!
+//! A byte budget (`output.max_bytes`) re-encodes at lower qualities by the domain's rule
+//! ([`fit_budget`]); the pixels are prepared once (alpha dropped or flattened) for all tries.
 
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::webp::WebPEncoder;
 use std::ops::Deref;
@@ -10,44 +23,185 @@ use image::{ExtendedColorType, ImageBuffer, ImageEncoder, Rgba};
 
 use super::RenderError;
 use super::resize::contain;
-use adgen::contract::output::ImageFormat;
+use adgen::contract::output::{Encoding, Fit, ImageFormat, fit_budget};
 
-/// JPEG quality for outputs and provider copies: visually clean for photos and type, and
-/// about a third of q100's size.
-const JPEG_QUALITY: u8 = 90;
+/// JPEG quality for provider copies: visually clean for photos and type, and about a third of
+/// q100's size.
+const PROVIDER_JPEG_QUALITY: u8 = 90;
 
-/// Encodes `img` as `format`.
-///
-/// - PNG: deflate level 2 with adaptive filters, RGB when every pixel is opaque (as rendered
-///   ads always are). Measured on a 4096² photo collage: level 2 is 258 ms / 6.0 MiB, the
-///   fastest setting 105 ms / 7.8 MiB, the default 1.5 s / 5.4 MiB.
-/// - JPEG: quality 90; transparent pixels are flattened onto white first (JPEG has no alpha).
-/// - WebP: lossless (VP8L), the only WebP encoder in `image`; lossy WebP would need libwebp
-///   through the `webp` crate, deliberately not a dependency.
+/// An encoded image and the quality it was encoded at (JPEG and WebP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedImage {
+    pub bytes: Vec<u8>,
+    pub quality: Option<u8>,
+}
+
+/// Encodes `img` as `format` at the format's default quality.
 pub fn encode<C: Deref<Target = [u8]>>(
     img: &ImageBuffer<Rgba<u8>, C>,
     format: ImageFormat,
 ) -> Result<Vec<u8>, RenderError> {
+    encode_as(
+        img,
+        Encoding {
+            format,
+            quality: format.default_quality(),
+            max_bytes: None,
+        },
+    )
+    .map(|e| e.bytes)
+}
+
+/// Encodes `img` as `encoding` says: its format at its quality (the format's default when
+/// none), lowered as far as the floor quality to fit its byte budget. Over budget even there:
+/// [`RenderError::BudgetUnmet`].
+pub fn encode_as<C: Deref<Target = [u8]>>(
+    img: &ImageBuffer<Rgba<u8>, C>,
+    encoding: Encoding,
+) -> Result<EncodedImage, RenderError> {
     let (w, h) = img.dimensions();
-    let mut out = Vec::new();
-    let written = match format {
-        ImageFormat::Png => {
-            let encoder = PngEncoder::new_with_quality(
-                &mut out,
-                CompressionType::Level(2),
-                FilterType::Adaptive,
-            );
-            write_opaque_as_rgb(encoder, img)
-        }
-        ImageFormat::Jpeg => JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY).write_image(
-            &flatten_on_white(img),
-            w,
-            h,
-            ExtendedColorType::Rgb8,
-        ),
-        ImageFormat::Webp => write_opaque_as_rgb(WebPEncoder::new_lossless(&mut out), img),
+    let format = encoding.format;
+    let Some(start) = encoding.quality.or(format.default_quality()) else {
+        return Ok(EncodedImage {
+            bytes: encode_png(img)?,
+            quality: None,
+        });
     };
-    written.map_err(|e| RenderError::Encode(e.to_string()))?;
+    let samples = Samples::of(img, format);
+    let at = |quality: u8| samples.encode(format, quality, w, h);
+    let Some(max_bytes) = encoding.max_bytes else {
+        return Ok(EncodedImage {
+            bytes: at(start)?,
+            quality: Some(start),
+        });
+    };
+    match fit_budget(start, max_bytes, at)? {
+        Fit::Fits { bytes, quality } => Ok(EncodedImage {
+            bytes,
+            quality: Some(quality),
+        }),
+        Fit::Unmet { smallest } => Err(RenderError::BudgetUnmet {
+            max_bytes,
+            smallest,
+        }),
+    }
+}
+
+/// The pixels as a lossy encoder takes them, prepared once for every quality tried.
+enum Samples<'a> {
+    Rgb(Vec<u8>),
+    Rgba(&'a [u8]),
+}
+
+impl<'a> Samples<'a> {
+    fn of<C: Deref<Target = [u8]>>(img: &'a ImageBuffer<Rgba<u8>, C>, format: ImageFormat) -> Self {
+        let raw: &'a [u8] = img.as_raw();
+        match format {
+            ImageFormat::Jpeg => Samples::Rgb(flatten_on_white(raw)),
+            _ if is_opaque(raw) => Samples::Rgb(strip_alpha(raw)),
+            _ => Samples::Rgba(raw),
+        }
+    }
+
+    fn encode(
+        &self,
+        format: ImageFormat,
+        quality: u8,
+        w: u32,
+        h: u32,
+    ) -> Result<Vec<u8>, RenderError> {
+        let (data, colour) = match self {
+            Samples::Rgb(rgb) => (rgb.as_slice(), ExtendedColorType::Rgb8),
+            Samples::Rgba(rgba) => (*rgba, ExtendedColorType::Rgba8),
+        };
+        let encode_error = |e: image::ImageError| RenderError::Encode(e.to_string());
+        let mut out = Vec::new();
+        match format {
+            ImageFormat::Jpeg => out = jpeg(data, colour, w, h, quality)?,
+            ImageFormat::Webp if quality >= 100 => WebPEncoder::new_lossless(&mut out)
+                .write_image(data, w, h, colour)
+                .map_err(encode_error)?,
+            ImageFormat::Webp => out = lossy_webp(data, colour, w, h, quality)?,
+            ImageFormat::Png => out = encode_png_raw(data, colour, w, h)?,
+        }
+        Ok(out)
+    }
+}
+
+/// Quality from which JPEG chroma is kept at full resolution.
+const FULL_CHROMA_FROM_QUALITY: u8 = 90;
+
+fn jpeg(
+    data: &[u8],
+    colour: ExtendedColorType,
+    w: u32,
+    h: u32,
+    quality: u8,
+) -> Result<Vec<u8>, RenderError> {
+    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+    let side = |n: u32| {
+        u16::try_from(n)
+            .map_err(|_| RenderError::Encode(format!("jpeg: {w}x{h} is over 65535 a side")))
+    };
+    let (width, height) = (side(w)?, side(h)?);
+    let mut out = Vec::new();
+    let mut encoder = Encoder::new(&mut out, quality);
+    encoder.set_sampling_factor(if quality >= FULL_CHROMA_FROM_QUALITY {
+        SamplingFactor::R_4_4_4
+    } else {
+        SamplingFactor::R_4_2_0
+    });
+    let colour = match colour {
+        ExtendedColorType::Rgb8 => ColorType::Rgb,
+        _ => ColorType::Rgba,
+    };
+    encoder
+        .encode(data, width, height, colour)
+        .map_err(|e| RenderError::Encode(format!("jpeg: {e}")))?;
+    Ok(out)
+}
+
+/// libwebp's lossy encoder at `quality` (its default method 4 and single-threaded).
+fn lossy_webp(
+    data: &[u8],
+    colour: ExtendedColorType,
+    w: u32,
+    h: u32,
+    quality: u8,
+) -> Result<Vec<u8>, RenderError> {
+    let encoder = match colour {
+        ExtendedColorType::Rgb8 => webp::Encoder::from_rgb(data, w, h),
+        _ => webp::Encoder::from_rgba(data, w, h),
+    };
+    encoder
+        .encode_simple(false, f32::from(quality))
+        .map(|memory| memory.to_vec())
+        .map_err(|e| RenderError::Encode(format!("webp: {e:?}")))
+}
+
+fn encode_png<C: Deref<Target = [u8]>>(
+    img: &ImageBuffer<Rgba<u8>, C>,
+) -> Result<Vec<u8>, RenderError> {
+    let (w, h) = img.dimensions();
+    let raw = img.as_raw();
+    if is_opaque(raw) {
+        // A quarter fewer bytes to filter and compress, and a smaller file.
+        encode_png_raw(&strip_alpha(raw), ExtendedColorType::Rgb8, w, h)
+    } else {
+        encode_png_raw(raw, ExtendedColorType::Rgba8, w, h)
+    }
+}
+
+fn encode_png_raw(
+    data: &[u8],
+    colour: ExtendedColorType,
+    w: u32,
+    h: u32,
+) -> Result<Vec<u8>, RenderError> {
+    let mut out = Vec::new();
+    PngEncoder::new_with_quality(&mut out, CompressionType::Level(2), FilterType::Adaptive)
+        .write_image(data, w, h, colour)
+        .map_err(|e| RenderError::Encode(e.to_string()))?;
     Ok(out)
 }
 
@@ -57,25 +211,22 @@ pub fn downscale_for_provider<C: Deref<Target = [u8]>>(
     img: &ImageBuffer<Rgba<u8>, C>,
     max_side: u32,
 ) -> Result<Vec<u8>, RenderError> {
+    let provider_copy = Encoding {
+        format: ImageFormat::Jpeg,
+        quality: Some(PROVIDER_JPEG_QUALITY),
+        max_bytes: None,
+    };
     let (w, h) = img.dimensions();
-    if w.max(h) <= max_side {
-        return encode(img, ImageFormat::Jpeg);
-    }
-    encode(&contain(img, max_side, max_side), ImageFormat::Jpeg)
+    let copy = if w.max(h) <= max_side {
+        encode_as(img, provider_copy)
+    } else {
+        encode_as(&contain(img, max_side, max_side), provider_copy)
+    };
+    copy.map(|e| e.bytes)
 }
 
-fn write_opaque_as_rgb<C: Deref<Target = [u8]>>(
-    encoder: impl ImageEncoder,
-    img: &ImageBuffer<Rgba<u8>, C>,
-) -> image::ImageResult<()> {
-    let (w, h) = img.dimensions();
-    let raw = img.as_raw();
-    if raw.chunks_exact(4).all(|p| p[3] == u8::MAX) {
-        // A quarter fewer bytes to filter and compress, and a smaller file.
-        encoder.write_image(&strip_alpha(raw), w, h, ExtendedColorType::Rgb8)
-    } else {
-        encoder.write_image(raw, w, h, ExtendedColorType::Rgba8)
-    }
+fn is_opaque(raw: &[u8]) -> bool {
+    raw.chunks_exact(4).all(|p| p[3] == u8::MAX)
 }
 
 fn strip_alpha(raw: &[u8]) -> Vec<u8> {
@@ -84,9 +235,8 @@ fn strip_alpha(raw: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-fn flatten_on_white<C: Deref<Target = [u8]>>(img: &ImageBuffer<Rgba<u8>, C>) -> Vec<u8> {
-    img.as_raw()
-        .chunks_exact(4)
+fn flatten_on_white(raw: &[u8]) -> Vec<u8> {
+    raw.chunks_exact(4)
         .flat_map(|p| {
             let a = u32::from(p[3]);
             let over = |c: u8| ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
@@ -136,9 +286,93 @@ mod tests {
         assert_eq!(png[25], 6);
         let back = decode(&png, DecodeLimits::default()).expect("decodes");
         assert_eq!(back.image, translucent);
-        let webp = encode(&translucent, ImageFormat::Webp).expect("encodes");
-        let back = decode(&webp, DecodeLimits::default()).expect("decodes");
-        assert_eq!(back.image, translucent);
+        let lossless = encode_as(&translucent, webp_at(100, None)).expect("encodes");
+        let back = decode(&lossless.bytes, DecodeLimits::default()).expect("decodes");
+        assert_eq!(back.image, translucent, "webp at 100 is lossless");
+        let lossy = encode_as(&translucent, webp_at(85, None)).expect("encodes");
+        let back = decode(&lossy.bytes, DecodeLimits::default()).expect("decodes");
+        assert!(
+            back.image.pixels().all(|p| p[3].abs_diff(100) <= 2),
+            "lossy webp keeps the alpha channel"
+        );
+    }
+
+    fn webp_at(quality: u8, max_bytes: Option<u32>) -> Encoding {
+        Encoding {
+            format: ImageFormat::Webp,
+            quality: Some(quality),
+            max_bytes,
+        }
+    }
+
+    fn jpeg_at(quality: u8, max_bytes: Option<u32>) -> Encoding {
+        Encoding {
+            format: ImageFormat::Jpeg,
+            quality: Some(quality),
+            max_bytes,
+        }
+    }
+
+    /// Noise-like detail, which is what makes photos expensive to compress.
+    fn busy(w: u32, h: u32) -> RgbaImage {
+        RgbaImage::from_fn(w, h, |x, y| {
+            let v = x
+                .wrapping_mul(2_654_435_761)
+                .wrapping_add(y.wrapping_mul(40_503))
+                >> 13;
+            Rgba([v as u8, (v >> 8) as u8, (x ^ y) as u8, 255])
+        })
+    }
+
+    #[test]
+    fn quality_sets_the_size_of_lossy_files() {
+        let img = busy(256, 256);
+        for at in [jpeg_at as fn(u8, Option<u32>) -> Encoding, webp_at] {
+            let high = encode_as(&img, at(95, None)).expect("encodes");
+            let low = encode_as(&img, at(40, None)).expect("encodes");
+            assert_eq!((high.quality, low.quality), (Some(95), Some(40)));
+            assert!(
+                low.bytes.len() * 4 < high.bytes.len() * 3,
+                "{:?}: {} bytes at 40, {} at 95",
+                at(0, None).format,
+                low.bytes.len(),
+                high.bytes.len()
+            );
+        }
+        let lossless = encode_as(&img, webp_at(100, None)).expect("encodes");
+        let lossy = encode_as(&img, webp_at(85, None)).expect("encodes");
+        assert!(lossy.bytes.len() < lossless.bytes.len());
+        assert_eq!(&lossy.bytes[12..16], b"VP8 ", "lossy WebP is VP8");
+        assert_eq!(&lossless.bytes[12..16], b"VP8L", "WebP at 100 is VP8L");
+    }
+
+    #[test]
+    fn a_byte_budget_lowers_the_quality_until_the_file_fits() {
+        let img = busy(512, 512);
+        for at in [jpeg_at as fn(u8, Option<u32>) -> Encoding, webp_at] {
+            let full = encode_as(&img, at(90, None)).expect("encodes");
+            let floor = encode_as(&img, at(40, None)).expect("encodes");
+            let budget = ((full.bytes.len() + floor.bytes.len()) / 2) as u32;
+            let fitted = encode_as(&img, at(90, Some(budget))).expect("fits");
+            let quality = fitted.quality.expect("a quality");
+            assert!((41..90).contains(&quality), "{quality}");
+            assert!(fitted.bytes.len() <= budget as usize);
+            assert_eq!(
+                fitted.bytes,
+                encode_as(&img, at(quality, None)).expect("encodes").bytes,
+                "the file is the one encoded at the quality recorded"
+            );
+            let roomy = encode_as(&img, at(90, Some(20_000_000))).expect("fits");
+            assert_eq!(roomy, full, "a budget that fits changes nothing");
+            let tight = floor.bytes.len() as u32 - 1;
+            assert_eq!(
+                encode_as(&img, at(90, Some(tight))),
+                Err(RenderError::BudgetUnmet {
+                    max_bytes: tight,
+                    smallest: floor.bytes.len()
+                })
+            );
+        }
     }
 
     #[test]

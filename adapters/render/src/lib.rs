@@ -27,7 +27,7 @@ mod text;
 pub use codec::{Codec, RgbaView, from_image, image_view, to_image, view};
 pub use decode::{DecodeLimits, Decoded, decode, decode_scaled};
 pub use draw::Rect;
-pub use encode::{downscale_for_provider, encode};
+pub use encode::{EncodedImage, downscale_for_provider, encode, encode_as};
 pub use generator::TemplateGenerator;
 pub use image::RgbaImage;
 pub use palette::palette_from_references;

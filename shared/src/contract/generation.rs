@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use super::Issue;
 use super::brand_dna::{DnaRules, parse_dna};
-use super::output::{AspectRatio, ImageFormat, OutputRequest, Resolution, ThinkingIntensity};
+use super::output::{
+    AspectRatio, ImageFormat, MAX_BYTES_RANGE, OutputRequest, QUALITY_RANGE, Resolution,
+    ThinkingIntensity,
+};
 use super::reference::{ReferenceImage, parse_reference};
 use crate::digest::sha256_hex;
 
@@ -31,7 +34,14 @@ const FIELDS: &[&str] = &[
     "client_reference_id",
     "metadata",
 ];
-const OUTPUT_FIELDS: &[&str] = &["aspect_ratio", "resolution", "thinking_intensity", "format"];
+const OUTPUT_FIELDS: &[&str] = &[
+    "aspect_ratio",
+    "resolution",
+    "thinking_intensity",
+    "format",
+    "quality",
+    "max_bytes",
+];
 
 /// A request that passed every check of spec §3.
 #[derive(Debug, Clone, PartialEq)]
@@ -289,7 +299,7 @@ fn output(value: &Value, issues: &mut Vec<Issue>) -> OutputRequest {
         return OutputRequest::default();
     };
     reject_unknown(fields, OUTPUT_FIELDS, "output", issues);
-    OutputRequest {
+    let request = OutputRequest {
         aspect_ratio: choice(
             fields,
             "aspect_ratio",
@@ -318,7 +328,67 @@ fn output(value: &Value, issues: &mut Vec<Issue>) -> OutputRequest {
             ImageFormat::allowed,
             issues,
         ),
+        quality: None,
+        max_bytes: None,
+    };
+    // Only the lossy formats have a quality to set or lower (PNG is the default format). A
+    // format that is itself invalid has its own issue already.
+    let format = request.format.unwrap_or(ImageFormat::Png);
+    let format_invalid = present(fields, "format").is_some() && request.format.is_none();
+    let lossy_only = |name: &str, given: bool, issues: &mut Vec<Issue>| {
+        if given && !format_invalid && !format.has_quality() {
+            issues.push(Issue::new(
+                format!("output.{name}"),
+                "invalid_value",
+                format!(
+                    "output.{name} applies to the jpeg and webp formats only (format is {})",
+                    format.as_str()
+                ),
+            ));
+        }
+    };
+    let quality = integer(fields, "quality", QUALITY_RANGE, issues);
+    lossy_only("quality", quality.is_some(), issues);
+    let max_bytes = integer(fields, "max_bytes", MAX_BYTES_RANGE, issues);
+    lossy_only("max_bytes", max_bytes.is_some(), issues);
+    OutputRequest {
+        quality,
+        max_bytes,
+        ..request
     }
+}
+
+/// An integer field of `output` within `range`.
+fn integer<T>(
+    fields: &Map<String, Value>,
+    name: &str,
+    range: std::ops::RangeInclusive<T>,
+    issues: &mut Vec<Issue>,
+) -> Option<T>
+where
+    T: TryFrom<u64> + PartialOrd + std::fmt::Display + Copy,
+{
+    let value = present(fields, name)?;
+    let parsed = value
+        .as_u64()
+        .and_then(|n| T::try_from(n).ok())
+        .filter(|n| range.contains(n));
+    if parsed.is_none() {
+        issues.push(Issue::new(
+            format!("output.{name}"),
+            if value.is_number() {
+                "invalid_value"
+            } else {
+                "invalid_type"
+            },
+            format!(
+                "output.{name} must be an integer from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    parsed
 }
 
 fn choice<T>(
@@ -495,6 +565,73 @@ mod tests {
             one(json!({"prompt": "p", "output": {"size": "big"}})),
             ("output.size".into(), "unknown_field")
         );
+    }
+
+    #[test]
+    fn quality_and_max_bytes_for_the_lossy_formats() {
+        let req = parse(json!({"prompt": "p", "output": {"format": "jpeg", "quality": 70, "max_bytes": 150000}}))
+            .expect("valid");
+        assert_eq!(req.output.quality, Some(70));
+        assert_eq!(req.output.max_bytes, Some(150_000));
+        for (output, path, code) in [
+            (json!({"quality": 80}), "output.quality", "invalid_value"),
+            (
+                json!({"format": "png", "max_bytes": 150000}),
+                "output.max_bytes",
+                "invalid_value",
+            ),
+            (
+                json!({"format": "jpeg", "quality": 0}),
+                "output.quality",
+                "invalid_value",
+            ),
+            (
+                json!({"format": "jpeg", "quality": 101}),
+                "output.quality",
+                "invalid_value",
+            ),
+            (
+                json!({"format": "webp", "quality": 85.5}),
+                "output.quality",
+                "invalid_value",
+            ),
+            (
+                json!({"format": "webp", "quality": "85"}),
+                "output.quality",
+                "invalid_type",
+            ),
+            (
+                json!({"format": "jpeg", "max_bytes": 19999}),
+                "output.max_bytes",
+                "invalid_value",
+            ),
+            (
+                json!({"format": "jpeg", "max_bytes": 20000001}),
+                "output.max_bytes",
+                "invalid_value",
+            ),
+            (
+                json!({"format": "jpeg", "max_bytes": -5}),
+                "output.max_bytes",
+                "invalid_value",
+            ),
+            (
+                json!({"format": "gif", "quality": 80}),
+                "output.format",
+                "invalid_value",
+            ),
+        ] {
+            assert_eq!(
+                one(json!({"prompt": "p", "output": output})),
+                (path.to_owned(), code),
+                "{output}"
+            );
+        }
+        for (format, quality, max_bytes) in [("jpeg", 1, 20000), ("webp", 100, 20000000)] {
+            assert!(parse(json!({"prompt": "p", "output": {"format": format, "quality": quality, "max_bytes": max_bytes}})).is_ok());
+        }
+        // Null is absent, as everywhere in the body.
+        assert!(parse(json!({"prompt": "p", "output": {"quality": null}})).is_ok());
     }
 
     #[test]

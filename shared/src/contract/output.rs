@@ -107,7 +107,30 @@ impl Resolution {
     }
 }
 
+/// `output.quality`'s range (spec §3).
+pub const QUALITY_RANGE: std::ops::RangeInclusive<u8> = 1..=100;
+/// `output.max_bytes`' range (spec §3).
+pub const MAX_BYTES_RANGE: std::ops::RangeInclusive<u32> = 20_000..=20_000_000;
+/// A byte budget never takes the quality below this (spec §3): under it photos fall apart
+/// into blocks, and an ad that ugly is worse than a clear `output_budget_unmet`.
+pub const BUDGET_FLOOR_QUALITY: u8 = 40;
+
 impl ImageFormat {
+    /// The quality a lossy format is encoded at when the request names none (spec §3); `None`
+    /// for PNG, which has no quality. For WebP, 100 means lossless.
+    pub fn default_quality(self) -> Option<u8> {
+        match self {
+            ImageFormat::Png => None,
+            ImageFormat::Jpeg => Some(90),
+            ImageFormat::Webp => Some(85),
+        }
+    }
+
+    /// Whether `output.quality` and `output.max_bytes` apply (JPEG and WebP).
+    pub fn has_quality(self) -> bool {
+        self.default_quality().is_some()
+    }
+
     pub fn content_type(self) -> &'static str {
         match self {
             ImageFormat::Png => "image/png",
@@ -136,6 +159,10 @@ pub struct OutputRequest {
     pub thinking_intensity: Option<ThinkingIntensity>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<ImageFormat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u32>,
 }
 
 /// What the generation actually produces: `payload.output_applied`.
@@ -146,6 +173,78 @@ pub struct OutputApplied {
     pub width: u32,
     pub height: u32,
     pub format: ImageFormat,
+    /// JPEG and WebP: the quality encoded at (the requested or default one, or what a byte
+    /// budget lowered it to once the image is finished).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<u8>,
+    /// The finished file's size, once it is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+}
+
+/// How the finished image is encoded: the format, the quality to start from, and the byte
+/// budget that may lower it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoding {
+    pub format: ImageFormat,
+    pub quality: Option<u8>,
+    pub max_bytes: Option<u32>,
+}
+
+/// What came of encoding under a budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fit {
+    /// The file, and the quality it was encoded at.
+    Fits { bytes: Vec<u8>, quality: u8 },
+    /// Not even the floor quality fits: the smallest file tried was this large.
+    Unmet { smallest: usize },
+}
+
+/// The rule of `output.max_bytes` (spec §3): the starting quality when its file fits the
+/// budget, else the highest quality between [`BUDGET_FLOOR_QUALITY`] and the start whose file
+/// fits, found by bisection (a file's size grows with its quality, so about eight encodings at
+/// most); [`Fit::Unmet`] when the floor does not fit either. Whatever the encoder does, the
+/// file returned is one that was measured to fit.
+pub fn fit_budget<E>(
+    start: u8,
+    max_bytes: u32,
+    mut encode: impl FnMut(u8) -> Result<Vec<u8>, E>,
+) -> Result<Fit, E> {
+    let budget = max_bytes as usize;
+    let first = encode(start)?;
+    if first.len() <= budget {
+        return Ok(Fit::Fits {
+            bytes: first,
+            quality: start,
+        });
+    }
+    if start <= BUDGET_FLOOR_QUALITY {
+        return Ok(Fit::Unmet {
+            smallest: first.len(),
+        });
+    }
+    let floor = encode(BUDGET_FLOOR_QUALITY)?;
+    if floor.len() > budget {
+        return Ok(Fit::Unmet {
+            smallest: floor.len().min(first.len()),
+        });
+    }
+    // `low` fits (its file kept), `high` does not.
+    let (mut low, mut best, mut high) = (BUDGET_FLOOR_QUALITY, floor, start);
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        let file = encode(mid)?;
+        if file.len() <= budget {
+            low = mid;
+            best = file;
+        } else {
+            high = mid;
+        }
+    }
+    Ok(Fit::Fits {
+        bytes: best,
+        quality: low,
+    })
 }
 
 impl OutputRequest {
@@ -162,12 +261,24 @@ impl OutputRequest {
             .resolve(prompt);
         let resolution = self.resolution.unwrap_or(Resolution::R1K);
         let (width, height) = pixel_size(aspect_ratio, resolution);
+        let format = self.format.unwrap_or(ImageFormat::Png);
         OutputApplied {
             aspect_ratio,
             resolution,
             width,
             height,
-            format: self.format.unwrap_or(ImageFormat::Png),
+            format,
+            quality: self.quality.or(format.default_quality()),
+            bytes: None,
+        }
+    }
+
+    /// How `applied` (this request's [`OutputRequest::apply`]) is encoded.
+    pub fn encoding(&self, applied: &OutputApplied) -> Encoding {
+        Encoding {
+            format: applied.format,
+            quality: applied.quality,
+            max_bytes: self.max_bytes,
         }
     }
 }
@@ -254,7 +365,102 @@ mod tests {
                 width: 880,
                 height: 1168,
                 format: ImageFormat::Png,
+                quality: None,
+                bytes: None,
             }
+        );
+        let jpeg = OutputRequest {
+            format: Some(ImageFormat::Jpeg),
+            ..OutputRequest::default()
+        };
+        assert_eq!(jpeg.apply("p").quality, Some(90));
+        let webp = OutputRequest {
+            format: Some(ImageFormat::Webp),
+            quality: Some(100),
+            max_bytes: Some(150_000),
+            ..OutputRequest::default()
+        };
+        let applied = webp.apply("p");
+        assert_eq!(applied.quality, Some(100));
+        assert_eq!(
+            webp.encoding(&applied),
+            Encoding {
+                format: ImageFormat::Webp,
+                quality: Some(100),
+                max_bytes: Some(150_000)
+            }
+        );
+    }
+
+    /// A stand-in encoder: the file is `quality × 1000` bytes; records what it was asked.
+    fn sized(tried: &mut Vec<u8>) -> impl FnMut(u8) -> Result<Vec<u8>, ()> + '_ {
+        |q| {
+            tried.push(q);
+            Ok(vec![0; usize::from(q) * 1000])
+        }
+    }
+
+    #[test]
+    fn a_budget_keeps_the_start_quality_when_it_fits() {
+        let mut tried = Vec::new();
+        let fit = fit_budget(90, 95_000, sized(&mut tried)).expect("encodes");
+        assert_eq!(
+            fit,
+            Fit::Fits {
+                bytes: vec![0; 90_000],
+                quality: 90
+            }
+        );
+        assert_eq!(tried, [90]);
+    }
+
+    #[test]
+    fn a_budget_finds_the_highest_quality_that_fits() {
+        for budget in [40_000, 40_999, 41_000, 63_500, 89_000, 89_999] {
+            let mut tried = Vec::new();
+            let fit = fit_budget(90, budget, sized(&mut tried)).expect("encodes");
+            let want = (budget / 1000) as u8;
+            assert_eq!(
+                fit,
+                Fit::Fits {
+                    bytes: vec![0; usize::from(want) * 1000],
+                    quality: want
+                },
+                "budget {budget}"
+            );
+            assert!(tried.len() <= 8, "{tried:?}");
+            assert!(tried.iter().all(|q| (40..=90).contains(q)), "{tried:?}");
+        }
+    }
+
+    #[test]
+    fn a_budget_below_the_floor_is_unmet() {
+        let mut tried = Vec::new();
+        let fit = fit_budget(90, 39_999, sized(&mut tried)).expect("encodes");
+        assert_eq!(fit, Fit::Unmet { smallest: 40_000 });
+        assert_eq!(tried, [90, 40]);
+        // A start already at or under the floor is never lowered.
+        let mut tried = Vec::new();
+        let fit = fit_budget(30, 29_000, sized(&mut tried)).expect("encodes");
+        assert_eq!(fit, Fit::Unmet { smallest: 30_000 });
+        assert_eq!(tried, [30]);
+    }
+
+    #[test]
+    fn a_budget_never_returns_an_unmeasured_file() {
+        // Sizes that do not grow with quality: whatever comes back was measured to fit.
+        let odd = |q: u8| Ok::<_, ()>(vec![0; if q.is_multiple_of(2) { 50_000 } else { 70_000 }]);
+        match fit_budget(99, 60_000, odd).expect("encodes") {
+            Fit::Fits { bytes, .. } => assert!(bytes.len() <= 60_000),
+            Fit::Unmet { .. } => panic!("the floor fits"),
+        }
+    }
+
+    #[test]
+    fn encoder_errors_pass_through() {
+        assert_eq!(
+            fit_budget(90, 50_000, |_| Err::<Vec<u8>, _>("broken")),
+            Err("broken")
         );
     }
 }

@@ -111,6 +111,8 @@ pub enum FailureCode {
     GenerationEmpty,
     ProviderUnavailable,
     BudgetExceeded,
+    /// The finished image does not fit `output.max_bytes` even at the floor quality.
+    OutputBudgetUnmet,
     InternalStepFailed,
     /// Brand extraction: the site could not be fetched (spec §7).
     SiteUnreachable,
@@ -127,6 +129,7 @@ impl FailureCode {
             FailureCode::GenerationEmpty => "generation_empty",
             FailureCode::ProviderUnavailable => "provider_unavailable",
             FailureCode::BudgetExceeded => "budget_exceeded",
+            FailureCode::OutputBudgetUnmet => "output_budget_unmet",
             FailureCode::InternalStepFailed => "internal_step_failed",
             FailureCode::SiteUnreachable => "site_unreachable",
             FailureCode::SiteInvalid => "site_invalid",

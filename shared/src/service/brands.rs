@@ -379,7 +379,8 @@ fn logo_refusal(e: ImageError) -> BrandError {
         ),
         // The codec's reason already says what was refused and why.
         ImageError::Refused(reason) => ("svg_refused", reason),
-        ImageError::Encode(cause) => {
+        // A logo is re-encoded as PNG, without a byte budget.
+        cause @ (ImageError::Encode(_) | ImageError::BudgetUnmet { .. }) => {
             tracing::error!(%cause, "logo could not be re-encoded");
             (
                 "invalid_image",

@@ -12,15 +12,15 @@ use uuid::Uuid;
 
 use crate::brands::BrandLogo;
 use crate::brief::{self, BrandIdentity, ReferenceSummary};
-use crate::contract::output::OutputApplied;
+use crate::contract::output::{BUDGET_FLOOR_QUALITY, Encoding, OutputApplied};
 use crate::jobs::{
     FailureCode, GenerationWork, Job, JobLease, JobStatus, Phase, ReferenceSource, StepTiming, Work,
 };
 use crate::pixels::{Colours, Pixels};
 use crate::ports::{
-    Adapters, BlobStore, BrandStore, Claim, Clock, GenerateError, Generated, GenerationInput,
-    ImageCodec, ImageError, ImageGenerator, JobMessage, JobStore, PortError, QueueConsumer,
-    Received, ReferenceFetcher, SiteFetcher, SiteResource,
+    Adapters, BlobStore, BrandStore, Claim, Clock, Finished, GenerateError, Generated,
+    GenerationInput, ImageCodec, ImageError, ImageGenerator, JobMessage, JobStore, PortError,
+    QueueConsumer, Received, ReferenceFetcher, SiteFetcher, SiteResource,
 };
 use crate::service::events::Outbox;
 
@@ -313,7 +313,12 @@ impl Worker {
         if let Generated::Pixels { text_fit, .. } = &mut generated {
             attempt.job.diagnostics.text_fit = std::mem::take(text_fit);
         }
-        let bytes = self.post_process(generated, &output)?;
+        let finished = self.post_process(generated, &output, work.output.encoding(&output))?;
+        attempt.job.payload.output_applied = Some(OutputApplied {
+            quality: finished.quality,
+            bytes: Some(finished.bytes.len() as u64),
+            ..output
+        });
 
         attempt.enter(Phase::Storing).await?;
         let key = attempt
@@ -321,7 +326,7 @@ impl Worker {
             .result_key()
             .ok_or_else(|| Stop::Transient("output not recorded".into()))?;
         self.blobs
-            .put(&key, bytes, output.format.content_type())
+            .put(&key, finished.bytes, output.format.content_type())
             .await?;
 
         attempt.close_step();
@@ -446,13 +451,33 @@ impl Worker {
     }
 
     /// The generator's output at exactly the applied size, encoded in the applied format.
-    fn post_process(&self, generated: Generated, output: &OutputApplied) -> Result<Bytes, Stop> {
-        let internal = |e: ImageError| {
-            tracing::error!(error = %e, "post-processing failed");
-            Stop::Fail(
-                FailureCode::InternalStepFailed,
-                failure_message(FailureCode::InternalStepFailed).into(),
-            )
+    fn post_process(
+        &self,
+        generated: Generated,
+        output: &OutputApplied,
+        encoding: Encoding,
+    ) -> Result<Finished, Stop> {
+        let failed = |e: ImageError| match e {
+            ImageError::BudgetUnmet {
+                max_bytes,
+                smallest,
+            } => {
+                tracing::info!(max_bytes, smallest, "output over its byte budget");
+                Stop::Fail(
+                    FailureCode::OutputBudgetUnmet,
+                    format!(
+                        "the image does not fit output.max_bytes ({max_bytes} bytes): at quality \
+                         {BUDGET_FLOOR_QUALITY}, the lowest allowed, it takes {smallest} bytes"
+                    ),
+                )
+            }
+            e => {
+                tracing::error!(error = %e, "post-processing failed");
+                Stop::Fail(
+                    FailureCode::InternalStepFailed,
+                    failure_message(FailureCode::InternalStepFailed).into(),
+                )
+            }
         };
         let pixels = match generated {
             Generated::Pixels { pixels, .. } => pixels,
@@ -466,9 +491,9 @@ impl Worker {
         };
         cpu_bound(|| {
             self.codec
-                .finish(pixels, output.width, output.height, output.format)
+                .finish(pixels, output.width, output.height, encoding)
         })
-        .map_err(internal)
+        .map_err(failed)
     }
 
     async fn fail(
@@ -575,6 +600,9 @@ pub fn failure_message(code: FailureCode) -> &'static str {
             "the image provider was unavailable; submit the job again later"
         }
         FailureCode::BudgetExceeded => "the generation budget was exceeded",
+        FailureCode::OutputBudgetUnmet => {
+            "the image does not fit output.max_bytes at any quality from 40 up"
+        }
         FailureCode::InternalStepFailed => "an internal step failed; submit the job again",
         FailureCode::SiteUnreachable => "the website could not be fetched",
         FailureCode::SiteInvalid => "the website gave nothing a brand could be read from",
