@@ -39,7 +39,10 @@ def measure(folder):
 
     plan = json.loads((folder / "pipeline.json").read_text())
     refs = [(folder / f"ref{i}.jpg").read_bytes() for i in range(plan["references"])]
-    out = {"concurrency": pyvips.concurrency_get()}
+    import os
+
+    # libvips' default is one worker thread per core; VIPS_CONCURRENCY overrides it.
+    out = {"concurrency": int(os.environ.get("VIPS_CONCURRENCY") or os.cpu_count() or 1)}
     out["vips_version"] = ".".join(str(pyvips.version(i)) for i in range(3))
     for col, side in enumerate(plan["sides"]):
         runs = plan["runs"][col]
