@@ -1,7 +1,7 @@
 //! Idempotency of submission (spec §3), end to end through the domain's HTTP layer, on every
 //! adapter set: replays byte for byte, mismatched bodies, keys in use, concurrent copies,
-//! scoping per organisation, expiry, and recovery from a lost queue send or a crashed
-//! attempt. The rest of submission's HTTP contract is tests/submission.rs.
+//! scoping per organisation, expiry, and recovery from a failed queue send (which leaves
+//! nothing behind) or a crashed attempt. The rest of submission's HTTP contract is tests/submission.rs.
 
 use std::sync::Arc;
 
@@ -154,21 +154,29 @@ async fn failed_attempts_store_nothing(b: Backend) {
 
 async fn queue_fault_then_retry_enqueues_the_job_exactly_once(b: Backend) {
     let c = client(&b).await;
-    let body = r#"{"prompt":"survive an SQS outage"}"#;
-    c.app.queue.fail_next(1);
-    let failed = c.post(GENERATIONS, Some("q-1"), body).await;
-    failed.assert_error(503, "api_error", "service_unavailable");
-    assert_eq!(failed.header("retry-after"), Some("1"));
-    assert!(
-        !failed.raw.windows(8).any(|w| w == b"injected"),
-        "no internal text reaches the client"
-    );
-    assert!(b.drain_messages().await.is_empty());
-
-    // The job record was written before the send failed; the key remembers it.
+    let body =
+        json!({"prompt": "survive an SQS outage", "reference_images": [png_b64()]}).to_string();
+    let org_jobs = || async {
+        let listed = b.jobs.list_stale(NOW + 3600, 100).await.expect("list");
+        listed.into_iter().filter(|j| j.org_id == c.org).count()
+    };
+    for key in [Some("q-1"), None] {
+        c.app.queue.fail_next(1);
+        let failed = c.post(GENERATIONS, key, &body).await;
+        failed.assert_error(503, "api_error", "service_unavailable");
+        assert_eq!(failed.header("retry-after"), Some("1"));
+        assert!(
+            !failed.raw.windows(8).any(|w| w == b"injected"),
+            "no internal text reaches the client"
+        );
+        assert!(b.drain_messages().await.is_empty());
+        // The failed send took its job back: nothing runs behind the client's 503.
+        assert_eq!(org_jobs().await, 0, "no job left ({key:?})");
+    }
+    // ... and freed the key: a probe claims it at once.
     let scope = IdempotencyScope::new(c.org, "images.generations", "q-1");
     let probe = IdempotencyRecord {
-        scope,
+        scope: scope.clone(),
         fingerprint: "probe".into(),
         token: "probe".into(),
         job_id: Uuid::new_v4(),
@@ -177,49 +185,31 @@ async fn queue_fault_then_retry_enqueues_the_job_exactly_once(b: Backend) {
         lock_until: NOW,
         expires_at: NOW + 1,
     };
-    let kept = b
-        .idempotency
-        .insert(&probe, NOW)
-        .await
-        .expect("insert")
-        .expect("record kept for the retry");
-    assert_eq!(
-        kept.lock_until, 0,
-        "the failed attempt released its lock at once"
+    assert!(
+        b.idempotency
+            .insert(&probe, NOW)
+            .await
+            .expect("insert")
+            .is_none(),
+        "the key is free again"
     );
-    let orphan = b
-        .jobs
-        .get(kept.job_id)
-        .await
-        .expect("get")
-        .expect("job written");
-    assert!(!orphan.enqueued);
+    b.idempotency.remove(&scope, "probe").await.expect("remove");
 
     c.clock.advance(1);
-    let retry = c.post(GENERATIONS, Some("q-1"), body).await;
+    let retry = c.post(GENERATIONS, Some("q-1"), &body).await;
     assert_eq!(retry.status, 202, "{}", retry.json);
-    assert_eq!(
-        retry.job_id(),
-        kept.job_id,
-        "the retry finishes the same job"
-    );
-    assert!(
-        b.jobs
-            .get(kept.job_id)
-            .await
-            .expect("get")
-            .expect("job")
-            .enqueued
-    );
-    let again = c.post(GENERATIONS, Some("q-1"), body).await;
+    let job = b.jobs.get(retry.job_id()).await.expect("get").expect("job");
+    assert!(job.enqueued);
+    let again = c.post(GENERATIONS, Some("q-1"), &body).await;
     assert_eq!(again.raw, retry.raw);
     assert_eq!(
         b.drain_messages().await,
         [adgen::ports::JobMessage {
-            job_id: kept.job_id,
+            job_id: retry.job_id(),
             org_id: c.org
         }]
     );
+    assert_eq!(org_jobs().await, 1);
 }
 
 async fn crashed_attempt_lock_expires_and_the_retry_finishes_its_job(b: Backend) {

@@ -12,11 +12,12 @@ use adgen::UnixSeconds;
 use adgen::auth::mint_key;
 use adgen::config::{AwsConfig, LinksConfig, StoreConfig};
 use adgen::http::{Api, HttpRequest, HttpResponse};
+use adgen::idempotency::{IdempotencyRecord, IdempotencyScope, StoredResponse};
 use adgen::jobs::Job;
 use adgen::ports::{
     Adapters, BlobStore, Claim, Clock, CreateJob, GenerateError, Generated, GenerationInput,
-    ImageGenerator, JobMessage, JobStore, PortError, Queue, ReferenceFetcher, SiteFetcher,
-    WebhookSender,
+    IdempotencyStore, ImageGenerator, JobMessage, JobStore, KeyInsert, PortError, Queue,
+    ReferenceFetcher, SiteFetcher, WebhookSender,
 };
 use adgen::service::auth::AuthSettings;
 use adgen::service::brands::{BrandsService, BrandsSettings};
@@ -530,6 +531,10 @@ impl<F: Fn(Uuid) + Send + Sync> JobStore for ObservedJobs<F> {
         self.inner.mark_enqueued(job_id, now).await
     }
 
+    async fn withdraw(&self, job_id: Uuid) -> Result<bool, PortError> {
+        self.inner.withdraw(job_id).await
+    }
+
     async fn claim(
         &self,
         job_id: Uuid,
@@ -882,6 +887,10 @@ impl JobStore for FaultyJobs {
         self.faults.hit("jobs").await?;
         self.inner.mark_enqueued(job_id, now).await
     }
+    async fn withdraw(&self, job_id: Uuid) -> Result<bool, PortError> {
+        self.faults.hit("jobs").await?;
+        self.inner.withdraw(job_id).await
+    }
     async fn claim(
         &self,
         job_id: Uuid,
@@ -917,6 +926,65 @@ impl JobStore for FaultyJobs {
     async fn mark_dispatched(&self, job_id: Uuid) -> Result<(), PortError> {
         self.faults.hit("jobs").await?;
         self.inner.mark_dispatched(job_id).await
+    }
+}
+
+/// An idempotency store whose calls suffer `faults`.
+pub struct FaultyIdempotency {
+    pub inner: Arc<dyn IdempotencyStore>,
+    pub faults: Arc<Faults>,
+}
+
+#[async_trait]
+impl IdempotencyStore for FaultyIdempotency {
+    async fn insert(
+        &self,
+        record: &IdempotencyRecord,
+        now: UnixSeconds,
+    ) -> Result<Option<IdempotencyRecord>, PortError> {
+        self.faults.hit("idempotency").await?;
+        self.inner.insert(record, now).await
+    }
+    async fn insert_with_job(
+        &self,
+        record: &IdempotencyRecord,
+        job: &Job,
+        now: UnixSeconds,
+    ) -> Result<KeyInsert, PortError> {
+        self.faults.hit("idempotency").await?;
+        self.inner.insert_with_job(record, job, now).await
+    }
+    async fn take_over(
+        &self,
+        scope: &IdempotencyScope,
+        previous_token: &str,
+        new_token: &str,
+        lock_until: UnixSeconds,
+    ) -> Result<bool, PortError> {
+        self.faults.hit("idempotency").await?;
+        self.inner
+            .take_over(scope, previous_token, new_token, lock_until)
+            .await
+    }
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        token: &str,
+        response: &StoredResponse,
+        expires_at: UnixSeconds,
+    ) -> Result<bool, PortError> {
+        self.faults.hit("idempotency").await?;
+        self.inner
+            .complete(scope, token, response, expires_at)
+            .await
+    }
+    async fn release(&self, scope: &IdempotencyScope, token: &str) -> Result<(), PortError> {
+        self.faults.hit("idempotency").await?;
+        self.inner.release(scope, token).await
+    }
+    async fn remove(&self, scope: &IdempotencyScope, token: &str) -> Result<(), PortError> {
+        self.faults.hit("idempotency").await?;
+        self.inner.remove(scope, token).await
     }
 }
 

@@ -6,10 +6,14 @@
 use adgen::auth::{KeyState, hash_key};
 use adgen::brands::Brand;
 use adgen::jobs::ReferenceSource;
-use adgen::ports::Clock;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use adgen::ports::{Adapters, Clock};
+use adgen::service::auth::AuthSettings;
 use adgen_tests::{
-    Answer, Backend, ManualClock, NOW, answer, assert_request_id, client, on_every_backend,
-    png_b64, request,
+    Answer, Backend, Faults, FaultyIdempotency, FaultyJobs, ManualClock, NOW, answer,
+    assert_request_id, client, on_every_backend, png_b64, request,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -19,6 +23,7 @@ const GENERATIONS: &str = "/api/v1/images/generations";
 on_every_backend!(
     authentication_codes,
     accepted_job_is_recorded_staged_and_enqueued,
+    a_submission_takes_two_round_trips_without_a_key_and_three_with_one,
     request_level_errors,
     jobs_are_read_within_the_organisation_only,
     brand_id_wins_over_inline_identity,
@@ -103,6 +108,48 @@ async fn authentication_codes(b: Backend) {
         );
         a.assert_error(status, error_type, code);
     }
+}
+
+/// The submit path's latency is its sequential store and queue calls (issue 13's measure): the
+/// job write and the send without a key; with one, the key's claim (which writes the job), the
+/// send and the stored response; a replay is the claim alone.
+async fn a_submission_takes_two_round_trips_without_a_key_and_three_with_one(b: Backend) {
+    let c = client(&b).await;
+    let (jobs, keys) = (Faults::new(), Faults::new());
+    let adapters = Adapters {
+        jobs: Arc::new(FaultyJobs {
+            inner: b.jobs.clone(),
+            faults: jobs.clone(),
+        }),
+        idempotency: Arc::new(FaultyIdempotency {
+            inner: b.idempotency.clone(),
+            faults: keys.clone(),
+        }),
+        ..b.adapters.clone()
+    };
+    let app = Backend::app_on(&adapters, c.clock.clone(), AuthSettings::default());
+    let trips = || {
+        jobs.calls.load(Ordering::SeqCst)
+            + keys.calls.load(Ordering::SeqCst)
+            + app.queue.sends_attempted.load(Ordering::SeqCst)
+    };
+    let body = r#"{"prompt":"count the trips"}"#;
+    for (key, expected, replayed) in [
+        (None, 2, None),
+        (Some("trips-1"), 3, None),
+        (Some("trips-1"), 1, Some("true")),
+    ] {
+        let before = trips();
+        let a = answer(
+            app.api
+                .handle(request("POST", GENERATIONS, Some(&c.key), key, body))
+                .await,
+        );
+        assert_eq!(a.status, 202, "{}", a.json);
+        assert_eq!(a.header("x-idempotency-replayed"), replayed);
+        assert_eq!(trips() - before, expected, "round trips with key {key:?}");
+    }
+    assert_eq!(b.drain_messages().await.len(), 2);
 }
 
 async fn accepted_job_is_recorded_staged_and_enqueued(b: Backend) {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use adgen::jobs::{FailureCode, JobStatus};
+use adgen::jobs::{FailureCode, Job, JobStatus};
 use adgen::ports::{Claim, Clock, JobMessage};
 use adgen::service::sweep::{SweepReport, SweepSettings, Sweeper};
 use adgen_tests::{Backend, ManualClock, on_every_backend, request};
@@ -22,14 +22,12 @@ fn sweeper(b: &Backend, clock: Arc<ManualClock>) -> Sweeper {
     Sweeper::new(&b.adapters, clock, SweepSettings::default())
 }
 
-/// Submits a job through the API; `enqueue` false simulates a submission that died before
-/// `SendMessage` (the queue fails and nobody retries).
+/// Submits a job through the API. `enqueue` false leaves it as a writer that enqueues after
+/// writing (brand extraction) leaves it when it dies before `SendMessage`: written, never
+/// enqueued, no message.
 async fn submit(b: &Backend, clock: &Arc<ManualClock>, enqueue: bool) -> (Uuid, Uuid) {
     let app = b.app(clock.clone());
     let (key, org) = b.new_key().await;
-    if !enqueue {
-        app.queue.fail_next(1);
-    }
     let response = app
         .api
         .handle(request(
@@ -40,9 +38,19 @@ async fn submit(b: &Backend, clock: &Arc<ManualClock>, enqueue: bool) -> (Uuid, 
             r#"{"prompt":"p"}"#,
         ))
         .await;
-    assert_eq!(response.status().as_u16(), if enqueue { 202 } else { 503 });
+    assert_eq!(response.status().as_u16(), 202);
     let jobs = b.jobs.list_stale(clock.now() + 1, 100).await.expect("list");
     let job = jobs.iter().find(|j| j.org_id == org).expect("job written");
+    if !enqueue {
+        let messages = b.drain_messages().await;
+        assert!(messages.iter().any(|m| m.job_id == job.id));
+        assert!(b.jobs.withdraw(job.id).await.expect("withdraw"));
+        let unsent = Job {
+            enqueued: false,
+            ..job.clone()
+        };
+        b.jobs.create(&unsent).await.expect("rewrite");
+    }
     (job.id, org)
 }
 

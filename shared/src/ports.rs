@@ -93,6 +93,11 @@ pub trait JobStore: Send + Sync {
     /// Records that the queue accepted the job's message.
     async fn mark_enqueued(&self, job_id: Uuid, now: UnixSeconds) -> Result<(), PortError>;
 
+    /// Deletes a job no worker ever touched (`queued`, never claimed): a submission whose
+    /// send failed takes its job back, so its error answer leaves nothing behind. True when
+    /// the job is gone (or never existed); false when a worker has claimed it.
+    async fn withdraw(&self, job_id: Uuid) -> Result<bool, PortError>;
+
     /// One conditional write: `queued -> processing`, or a takeover of a `processing` job
     /// whose lease expired (`lease.until <= now`). Sets the lease to `owner` until
     /// `lease_until`, counts the claim and sets `updated_at = now`.
@@ -134,6 +139,18 @@ pub trait JobStore: Send + Sync {
     async fn mark_dispatched(&self, job_id: Uuid) -> Result<(), PortError>;
 }
 
+/// The answer of [`IdempotencyStore::insert_with_job`].
+#[derive(Debug)]
+pub enum KeyInsert {
+    /// The record and the job are written.
+    Inserted,
+    /// A live record holds the scope (nothing written): the protocol decides from it.
+    Held(Box<IdempotencyRecord>),
+    /// Another request is writing the same scope at this very moment (nothing written): the
+    /// key is in use.
+    Contended,
+}
+
 /// Storage primitives of the idempotency protocol; the protocol itself is
 /// `idempotency::begin` and friends. Every method is a single conditional write.
 #[async_trait]
@@ -145,6 +162,15 @@ pub trait IdempotencyStore: Send + Sync {
         record: &IdempotencyRecord,
         now: UnixSeconds,
     ) -> Result<Option<IdempotencyRecord>, PortError>;
+
+    /// [`Self::insert`] together with `job` (a new id) in one atomic write: the key is claimed
+    /// and its job written, or neither. A submission's first round trip.
+    async fn insert_with_job(
+        &self,
+        record: &IdempotencyRecord,
+        job: &Job,
+        now: UnixSeconds,
+    ) -> Result<KeyInsert, PortError>;
 
     /// Gives an in-progress record to a new owner, only if `previous_token` still owns it.
     async fn take_over(

@@ -8,15 +8,17 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use adgen::jobs::{JobStatus, Phase};
-use adgen::ports::{Adapters, CreateDelivery, DeliveriesOf, DeliveryStore, JobMessage, PortError};
+use adgen::ports::{
+    Adapters, Clock, CreateDelivery, DeliveriesOf, DeliveryStore, JobMessage, PortError,
+};
 use adgen::service::auth::AuthSettings;
 use adgen::service::deliver::Deliverer;
 use adgen::service::generate::Disposition;
 use adgen::webhooks::delivery::{Delivery, DeliveryMessage, DeliveryPage, DeliveryStatus};
 use adgen_testkit::{Reply, TestServer};
 use adgen_tests::{
-    Backend, Faults, FaultyBlobs, FaultyJobs, Kind, ManualClock, NOW, answer, client,
-    local_webhook_sender, on_every_backend, request,
+    Backend, Faults, FaultyBlobs, FaultyIdempotency, FaultyJobs, Kind, ManualClock, NOW, answer,
+    client, local_webhook_sender, on_every_backend, request,
 };
 use async_trait::async_trait;
 use serde_json::json;
@@ -32,59 +34,56 @@ const GENERATIONS: &str = "/api/v1/images/generations";
 
 async fn a_failing_job_store_answers_503_and_the_retry_creates_one_job(b: Backend) {
     let c = client(&b).await;
-    let faults = Faults::new();
+    let (job_faults, key_faults) = (Faults::new(), Faults::new());
     let adapters = Adapters {
         jobs: Arc::new(FaultyJobs {
             inner: b.jobs.clone(),
-            faults: faults.clone(),
+            faults: job_faults.clone(),
+        }),
+        // With a key, the job is written by the key's claim.
+        idempotency: Arc::new(FaultyIdempotency {
+            inner: b.idempotency.clone(),
+            faults: key_faults.clone(),
         }),
         ..b.adapters.clone()
     };
     let app = Backend::app_on(&adapters, c.clock.clone(), AuthSettings::default());
-    let body = json!({"prompt": "Store outage"}).to_string();
-    faults.fail_next(1);
-    let failed = answer(
-        app.api
-            .handle(request(
-                "POST",
-                GENERATIONS,
-                Some(&c.key),
-                Some("store-1"),
-                &body,
-            ))
-            .await,
-    );
-    failed.assert_error(503, "api_error", "service_unavailable");
-    assert_eq!(failed.header("retry-after"), Some("1"));
-    assert!(
-        !failed.json.to_string().contains("injected"),
-        "no cause reaches the client"
-    );
-    assert!(b.drain_messages().await.is_empty(), "nothing enqueued");
+    let post = |key: Option<&'static str>| {
+        let (app, c) = (&app, &c);
+        async move {
+            let body = json!({"prompt": "Store outage"}).to_string();
+            answer(
+                app.api
+                    .handle(request("POST", GENERATIONS, Some(&c.key), key, &body))
+                    .await,
+            )
+        }
+    };
+    for (key, faults) in [(None, &job_faults), (Some("store-1"), &key_faults)] {
+        faults.fail_next(1);
+        let failed = post(key).await;
+        failed.assert_error(503, "api_error", "service_unavailable");
+        assert_eq!(failed.header("retry-after"), Some("1"));
+        assert!(
+            !failed.json.to_string().contains("injected"),
+            "no cause reaches the client"
+        );
+        assert_eq!(faults.injected.load(Ordering::SeqCst), 1);
+        assert!(b.drain_messages().await.is_empty(), "nothing enqueued");
+        let left = b
+            .jobs
+            .list_stale(c.clock.now() + 1, 100)
+            .await
+            .expect("list");
+        assert!(
+            left.iter().all(|j| j.org_id != c.org),
+            "nothing written ({key:?})"
+        );
+    }
     // The client retries with the same key and body: one job, one message.
-    let ok = answer(
-        app.api
-            .handle(request(
-                "POST",
-                GENERATIONS,
-                Some(&c.key),
-                Some("store-1"),
-                &body,
-            ))
-            .await,
-    );
+    let ok = post(Some("store-1")).await;
     assert_eq!(ok.status, 202, "{}", ok.json);
-    let again = answer(
-        app.api
-            .handle(request(
-                "POST",
-                GENERATIONS,
-                Some(&c.key),
-                Some("store-1"),
-                &body,
-            ))
-            .await,
-    );
+    let again = post(Some("store-1")).await;
     assert_eq!(again.header("x-idempotency-replayed"), Some("true"));
     assert_eq!(again.job_id(), ok.job_id());
     let queued = b.drain_messages().await;

@@ -14,7 +14,7 @@ use adgen::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, 
 use adgen::jobs::{Job, JobLease, JobStatus};
 use adgen::ports::{
     ApiKeyStore, BrandStore, Claim, CreateJob, IdempotencyStore, JobStore, JobWatch, JobWatcher,
-    PortError,
+    KeyInsert, PortError,
 };
 
 pub struct EmbeddedStore {
@@ -282,6 +282,30 @@ impl JobStore for EmbeddedStore {
         .await?
     }
 
+    async fn withdraw(&self, job_id: Uuid) -> Result<bool, PortError> {
+        self.db
+            .run(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                let withdrawn = match read_job(&tx, job_id)? {
+                    None => true,
+                    Some(job) if job.status == JobStatus::Queued && job.claims == 0 => {
+                        tx.execute(
+                            "DELETE FROM jobs WHERE id = ?1",
+                            params![job_id.to_string()],
+                        )
+                        .map_err(unavailable)?;
+                        tx.commit().map_err(unavailable)?;
+                        true
+                    }
+                    Some(_) => false,
+                };
+                Ok(withdrawn)
+            })
+            .await
+    }
+
     async fn claim(
         &self,
         job_id: Uuid,
@@ -509,41 +533,48 @@ impl IdempotencyStore for EmbeddedStore {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(unavailable)?;
-                let scope_key = record.scope.storage_key();
-                if let Some(holder) = read_idempotency(&tx, &scope_key)?
-                    && holder.expires_at > now
-                {
-                    return Ok(Some(holder));
+                let held = insert_idempotency(&tx, &record, now)?;
+                if held.is_none() {
+                    tx.commit().map_err(unavailable)?;
                 }
-                let response = match &record.state {
-                    IdempotencyState::InProgress => None,
-                    IdempotencyState::Completed(r) => Some(r.clone()),
-                };
-                tx.execute(
-                    &format!("INSERT OR REPLACE INTO idempotency (scope, {IDEM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
-                    params![
-                        scope_key,
-                        record.scope.org_id.to_string(),
-                        record.scope.endpoint,
-                        record.scope.key_hash,
-                        record.fingerprint,
-                        record.token,
-                        record.job_id.to_string(),
-                        if response.is_some() { COMPLETED } else { IN_PROGRESS },
-                        record.created_at,
-                        record.lock_until,
-                        record.expires_at,
-                        response.as_ref().map(|r| r.status),
-                        response.as_ref().map(|r| r.request_id.clone()),
-                        response.as_ref().map(|r| r.location.clone()),
-                        response.as_ref().map(|r| r.body.clone()),
-                    ],
-                )
-                .map_err(unavailable)?;
-                tx.commit().map_err(unavailable)?;
-                Ok(None)
+                Ok(held)
             })
             .await
+    }
+
+    async fn insert_with_job(
+        &self,
+        record: &IdempotencyRecord,
+        job: &Job,
+        now: UnixSeconds,
+    ) -> Result<KeyInsert, PortError> {
+        let (record, job) = (record.clone(), job.clone());
+        let job_id = job.id;
+        // One immediate transaction serialises every writer: there is no contention to report.
+        let answer = self
+            .db
+            .run(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                if let Some(holder) = insert_idempotency(&tx, &record, now)? {
+                    return Ok(KeyInsert::Held(Box::new(holder)));
+                }
+                if read_job(&tx, job.id)?.is_some() {
+                    return Err(PortError::Corrupt(
+                        "job",
+                        format!("job {} exists already", job.id),
+                    ));
+                }
+                write_job(&tx, &job)?;
+                tx.commit().map_err(unavailable)?;
+                Ok(KeyInsert::Inserted)
+            })
+            .await?;
+        if let KeyInsert::Inserted = answer {
+            let _ = self.job_writes.send(job_id);
+        }
+        Ok(answer)
     }
 
     async fn take_over(
@@ -672,4 +703,45 @@ impl BrandStore for EmbeddedStore {
             })
             .await
     }
+}
+
+/// Writes `record` unless a live record (`expires_at > now`) holds its scope; then nothing is
+/// written and the holder returned. The caller commits.
+fn insert_idempotency(
+    tx: &Connection,
+    record: &IdempotencyRecord,
+    now: UnixSeconds,
+) -> Result<Option<IdempotencyRecord>, PortError> {
+    let scope_key = record.scope.storage_key();
+    if let Some(holder) = read_idempotency(tx, &scope_key)?
+        && holder.expires_at > now
+    {
+        return Ok(Some(holder));
+    }
+    let response = match &record.state {
+        IdempotencyState::InProgress => None,
+        IdempotencyState::Completed(r) => Some(r.clone()),
+    };
+    tx.execute(
+        &format!("INSERT OR REPLACE INTO idempotency (scope, {IDEM_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+        params![
+            scope_key,
+            record.scope.org_id.to_string(),
+            record.scope.endpoint,
+            record.scope.key_hash,
+            record.fingerprint,
+            record.token,
+            record.job_id.to_string(),
+            if response.is_some() { COMPLETED } else { IN_PROGRESS },
+            record.created_at,
+            record.lock_until,
+            record.expires_at,
+            response.as_ref().map(|r| r.status),
+            response.as_ref().map(|r| r.request_id.clone()),
+            response.as_ref().map(|r| r.location.clone()),
+            response.as_ref().map(|r| r.body.clone()),
+        ],
+    )
+    .map_err(unavailable)?;
+    Ok(None)
 }

@@ -233,7 +233,10 @@ pub struct Job {
     pub created_at: UnixSeconds,
     pub updated_at: UnixSeconds,
     pub work: Work,
-    /// False until the queue accepted the job's message; a retry or sweep re-sends while false.
+    /// True once the job's message is sent or about to be. A submission writes its job enqueued
+    /// (the send follows at once, and a failed send withdraws the job); a writer that enqueues
+    /// afterwards (brand extraction) writes false and marks it after the send. The sweep sends
+    /// a job still false after a minute; a lost message either way is its stuck-job rule's.
     pub enqueued: bool,
     /// The worker currently allowed to change the job (set while `processing`).
     #[serde(default)]

@@ -247,6 +247,7 @@ impl BrandsService {
                     fingerprint,
                     now,
                     self.settings.idempotency,
+                    None,
                 )
                 .await?
                 {

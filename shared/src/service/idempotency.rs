@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::UnixSeconds;
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
-use crate::ports::{IdempotencyStore, PortError};
+use crate::jobs::Job;
+use crate::ports::{IdempotencyStore, KeyInsert, PortError};
 
 /// How long a key is kept when the configuration names no other value (the contract's minimum).
 pub const DEFAULT_TTL_SECONDS: i64 = 86_400;
@@ -37,6 +38,8 @@ pub struct Lease {
     pub job_id: Uuid,
     /// True when an earlier attempt held this key: its job may already exist.
     pub resumed: bool,
+    /// True when the claim wrote the attempt's job too (see [`begin`]'s `job`).
+    pub job_written: bool,
 }
 
 #[derive(Debug)]
@@ -45,31 +48,44 @@ pub enum Begin {
     Replay(StoredResponse),
 }
 
-/// Claims `scope` for an attempt whose validated request has `fingerprint`.
+/// Claims `scope` for an attempt whose validated request has `fingerprint`. With `job`, the
+/// claim writes that job in the same atomic write (the key names its id), so a fresh attempt
+/// needs no second round trip for it; a resumed attempt gets the earlier attempt's job id
+/// instead and writes its job itself.
 pub async fn begin(
     store: &dyn IdempotencyStore,
     scope: IdempotencyScope,
     fingerprint: String,
     now: UnixSeconds,
     policy: IdempotencyPolicy,
+    job: Option<&Job>,
 ) -> Result<Begin, IdempotencyError> {
     let token = Uuid::new_v4().to_string();
     let record = IdempotencyRecord {
         scope,
         fingerprint,
         token: token.clone(),
-        job_id: Uuid::new_v4(),
+        job_id: job.map_or_else(Uuid::new_v4, |j| j.id),
         state: IdempotencyState::InProgress,
         created_at: now,
         lock_until: now + policy.lock_seconds,
         expires_at: now + policy.ttl_seconds,
     };
-    let Some(holder) = store.insert(&record, now).await? else {
+    let held = match job {
+        None => store.insert(&record, now).await?,
+        Some(job) => match store.insert_with_job(&record, job, now).await? {
+            KeyInsert::Inserted => None,
+            KeyInsert::Held(holder) => Some(*holder),
+            KeyInsert::Contended => return Err(IdempotencyError::InUse),
+        },
+    };
+    let Some(holder) = held else {
         return Ok(Begin::Proceed(Lease {
             scope: record.scope,
             token,
             job_id: record.job_id,
             resumed: false,
+            job_written: job.is_some(),
         }));
     };
     if holder.fingerprint != record.fingerprint {
@@ -95,6 +111,7 @@ pub async fn begin(
                 token,
                 job_id: holder.job_id,
                 resumed: true,
+                job_written: false,
             }))
         }
     }
@@ -123,9 +140,9 @@ pub async fn complete(
 }
 
 /// Gives the key back after a failed attempt: kept (lock ended) when the job may exist, so a
-/// retry resumes that job instead of making another; removed when nothing was written.
-pub async fn abandon(store: &dyn IdempotencyStore, lease: &Lease, job_written: bool) {
-    let result = if job_written {
+/// retry resumes that job instead of making another; removed when nothing is left of it.
+pub async fn abandon(store: &dyn IdempotencyStore, lease: &Lease, job_exists: bool) {
+    let result = if job_exists {
         store.release(&lease.scope, &lease.token).await
     } else {
         store.remove(&lease.scope, &lease.token).await

@@ -12,12 +12,12 @@ use crate::contract::{GENERATIONS_ENDPOINT, Issue, JOBS_PREFIX, RequestId, envel
 use crate::idempotency::{self, IdempotencyScope, StoredResponse};
 use crate::jobs::{AdInput, GenerationWork, Job, JobInput, ReferenceSource, Work};
 use crate::ports::{
-    Adapters, BlobStore, BrandStore, Clock, CreateJob, IdempotencyStore, JobMessage, JobStore,
-    PortError, Queue,
+    Adapters, BlobStore, BrandStore, Clock, IdempotencyStore, JobMessage, JobStore, PortError,
+    Queue,
 };
 use crate::service::auth::{AuthSettings, Authenticator};
 use crate::service::idempotency::{
-    self as protocol, Begin, DEFAULT_TTL_SECONDS, IdempotencyError, IdempotencyPolicy,
+    self as protocol, Begin, DEFAULT_TTL_SECONDS, IdempotencyError, IdempotencyPolicy, Lease,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -113,13 +113,17 @@ impl SubmitService {
     }
 }
 
-/// Why an attempt failed, and whether its job record may exist (then the key stays bound).
-struct AttemptFailure {
-    error: SubmitError,
-    job_written: bool,
-}
-
 impl SubmitService {
+    /// Accepts one generation. The sequential store and queue round trips are the measure of
+    /// this path (the reference uploads overlap each other and count once):
+    /// - without a key, two: write the job, send its message;
+    /// - with a key, three: claim the key and write the job in one transaction, send, store
+    ///   the response under the key.
+    ///
+    /// The job is written as enqueued, since its message follows at once: no write after the
+    /// send is needed to make it count. When the send fails the job is withdrawn (and the key
+    /// freed), so the client's 503 leaves nothing that would run behind its back; a job a crash
+    /// left between write and send is resent by the sweep's stuck-job rule.
     pub async fn submit(
         &self,
         principal: Principal,
@@ -128,124 +132,191 @@ impl SubmitService {
         request_id: &RequestId,
         received_at: UnixSeconds,
     ) -> Result<SubmitOutcome, SubmitError> {
-        let lease = match idempotency_key {
-            None => None,
+        let org_id = principal.org_id;
+        let job = new_job(org_id, Uuid::new_v4(), &request, received_at);
+        let outcome = match idempotency_key {
+            None => self.submit_once(job, &request, request_id).await?,
             Some(key) => {
-                let scope = IdempotencyScope::new(principal.org_id, GENERATIONS_ENDPOINT, key);
-                let fingerprint = idempotency::fingerprint(&request.canonical());
-                match protocol::begin(
-                    self.idempotency.as_ref(),
-                    scope,
-                    fingerprint,
-                    received_at,
-                    self.settings.idempotency,
-                )
-                .await?
-                {
-                    Begin::Replay(stored) => return Ok(SubmitOutcome::Replayed(stored)),
-                    Begin::Proceed(lease) => Some(lease),
-                }
+                let scope = IdempotencyScope::new(org_id, GENERATIONS_ENDPOINT, key);
+                self.submit_keyed(scope, job, &request, request_id).await?
             }
         };
-        let job_id = lease.as_ref().map_or_else(Uuid::new_v4, |l| l.job_id);
-        match self
-            .create_and_enqueue(principal, job_id, &request, request_id, received_at)
-            .await
-        {
-            Ok(stored) => {
-                if let Some(lease) = &lease {
-                    let expires_at = self.clock.now() + self.settings.idempotency.ttl_seconds;
-                    protocol::complete(self.idempotency.as_ref(), lease, &stored, expires_at).await;
-                }
-                crate::metrics::job_submitted(crate::jobs::JobType::AdGeneration);
-                Ok(SubmitOutcome::Created(stored))
-            }
-            Err(failure) => {
-                if let Some(lease) = &lease {
-                    protocol::abandon(self.idempotency.as_ref(), lease, failure.job_written).await;
-                }
-                Err(failure.error)
-            }
+        if let SubmitOutcome::Created(_) = outcome {
+            crate::metrics::job_submitted(crate::jobs::JobType::AdGeneration);
         }
+        Ok(outcome)
     }
 
-    async fn create_and_enqueue(
+    /// No key: check and stage, write, send; a failed send takes the job back.
+    async fn submit_once(
         &self,
-        principal: Principal,
-        job_id: Uuid,
+        job: Job,
         request: &GenerationRequest,
         request_id: &RequestId,
-        received_at: UnixSeconds,
-    ) -> Result<StoredResponse, AttemptFailure> {
-        let before_job = |error: SubmitError| AttemptFailure {
-            error,
-            job_written: false,
-        };
-        let org_id = principal.org_id;
-        if let Some(brand_id) = request.brand_id {
-            let brand = self
-                .brands
-                .get(org_id, brand_id)
-                .await
-                .map_err(|e| before_job(e.into()))?;
-            if brand.is_none() {
-                return Err(before_job(SubmitError::BrandNotFound));
-            }
+    ) -> Result<SubmitOutcome, SubmitError> {
+        self.prepare(&job, request).await?;
+        self.jobs.create(&job).await?;
+        if let Err(e) = self.send(&job).await {
+            self.withdraw(job.id).await;
+            return Err(e.into());
         }
-        let references = self
-            .stage_references(org_id, job_id, &request.reference_images)
-            .await
-            .map_err(|e| before_job(e.into()))?;
-        let job = new_job(org_id, job_id, request, references, received_at);
-        let enqueued = match self
-            .jobs
-            .create(&job)
-            .await
-            .map_err(|e| before_job(e.into()))?
-        {
-            CreateJob::Created => false,
-            CreateJob::Exists(existing) => existing.enqueued,
-        };
-        if !enqueued {
-            let message = JobMessage { job_id, org_id };
-            self.queue
-                .send(&message)
-                .await
-                .map_err(|e| AttemptFailure {
-                    error: e.into(),
-                    job_written: true,
-                })?;
-            // The message is out; a failure to record that only costs a duplicate delivery
-            // later (which the worker's claim absorbs), so the client still gets its 202.
-            if let Err(e) = self.jobs.mark_enqueued(job_id, self.clock.now()).await {
-                tracing::warn!(%job_id, error = %e, "job enqueued but not marked");
-            }
-        }
-        Ok(accepted(request_id, received_at, job_id))
+        Ok(SubmitOutcome::Created(accepted(
+            request_id,
+            job.created_at,
+            job.id,
+        )))
     }
 
-    /// Inline references go to the blob store; messages and records carry keys only.
+    /// With a key: the idempotency protocol around the same steps.
+    async fn submit_keyed(
+        &self,
+        scope: IdempotencyScope,
+        job: Job,
+        request: &GenerationRequest,
+        request_id: &RequestId,
+    ) -> Result<SubmitOutcome, SubmitError> {
+        let fingerprint = idempotency::fingerprint(&request.canonical());
+        let lease = match protocol::begin(
+            self.idempotency.as_ref(),
+            scope,
+            fingerprint,
+            job.created_at,
+            self.settings.idempotency,
+            Some(&job),
+        )
+        .await?
+        {
+            Begin::Replay(stored) => return Ok(SubmitOutcome::Replayed(stored)),
+            Begin::Proceed(lease) => lease,
+        };
+        // A resumed attempt finishes the earlier attempt's job: same id, same staging keys.
+        let job = if lease.resumed {
+            new_job(job.org_id, lease.job_id, request, job.created_at)
+        } else {
+            job
+        };
+        match self.finish_keyed(&lease, &job, request).await {
+            Ok(()) => {
+                let stored = accepted(request_id, job.created_at, job.id);
+                let expires_at = self.clock.now() + self.settings.idempotency.ttl_seconds;
+                protocol::complete(self.idempotency.as_ref(), &lease, &stored, expires_at).await;
+                Ok(SubmitOutcome::Created(stored))
+            }
+            Err(e) => {
+                let job_exists =
+                    (lease.job_written || lease.resumed) && !self.withdraw(job.id).await;
+                protocol::abandon(self.idempotency.as_ref(), &lease, job_exists).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The keyed attempt's work after the claim (which comes first, so a replay never depends
+    /// on anything else): the brand check and the uploads, the job record when the claim did
+    /// not write it, and the message (always sent when resuming: whether the earlier attempt
+    /// sent it is unknown, and the worker's claim absorbs a second copy).
+    async fn finish_keyed(
+        &self,
+        lease: &Lease,
+        job: &Job,
+        request: &GenerationRequest,
+    ) -> Result<(), SubmitError> {
+        self.prepare(job, request).await?;
+        if !lease.job_written {
+            self.jobs.create(job).await?;
+        }
+        Ok(self.send(job).await?)
+    }
+
+    /// What must hold before the job may run, side by side: the named brand exists, and the
+    /// inline references are uploaded.
+    async fn prepare(&self, job: &Job, request: &GenerationRequest) -> Result<(), SubmitError> {
+        let brand = async {
+            match request.brand_id {
+                None => Ok(()),
+                Some(brand_id) => match self.brands.get(job.org_id, brand_id).await? {
+                    Some(_) => Ok(()),
+                    None => Err(SubmitError::BrandNotFound),
+                },
+            }
+        };
+        let staged = async {
+            self.stage_references(job, &request.reference_images)
+                .await
+                .map_err(SubmitError::from)
+        };
+        futures_util::future::try_join(brand, staged).await?;
+        Ok(())
+    }
+
+    async fn send(&self, job: &Job) -> Result<(), PortError> {
+        let message = JobMessage {
+            job_id: job.id,
+            org_id: job.org_id,
+        };
+        self.queue.send(&message).await
+    }
+
+    /// Takes back the job of a failed attempt; true when nothing of it is left. A job that
+    /// cannot be withdrawn (a worker claimed it: the failed send had in fact gone out; or the
+    /// store failed too) stays, and is said so in the log.
+    async fn withdraw(&self, job_id: Uuid) -> bool {
+        match self.jobs.withdraw(job_id).await {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!(%job_id, "submission failed but its job was already claimed; it runs");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(%job_id, error = %e, "submission failed and its job could not be withdrawn; the sweep runs it");
+                false
+            }
+        }
+    }
+
+    /// Inline references go to the blob store under the keys the job names (see
+    /// [`reference_sources`]); the uploads overlap, so the request waits for the slowest only.
     async fn stage_references(
         &self,
-        org_id: Uuid,
-        job_id: Uuid,
+        job: &Job,
         images: &[ReferenceImage],
-    ) -> Result<Vec<ReferenceSource>, PortError> {
-        // The uploads overlap: the request waits for the slowest, not the sum.
-        let stage = images.iter().enumerate().map(|(n, image)| async move {
-            Ok(match image {
-                ReferenceImage::Url(url) => ReferenceSource::Url { url: url.clone() },
-                ReferenceImage::Inline(inline) => {
-                    let key = format!("staging/{org_id}/{job_id}/{n}");
+    ) -> Result<(), PortError> {
+        let Work::Generation(work) = &job.work else {
+            return Ok(());
+        };
+        let uploads = images
+            .iter()
+            .zip(&work.references)
+            .filter_map(|(image, source)| match (image, source) {
+                (ReferenceImage::Inline(inline), ReferenceSource::Staged { key }) => Some(
                     self.blobs
-                        .put(&key, inline.bytes.clone(), inline.kind.content_type())
-                        .await?;
-                    ReferenceSource::Staged { key }
-                }
-            })
-        });
-        futures_util::future::try_join_all(stage).await
+                        .put(key, inline.bytes.clone(), inline.kind.content_type()),
+                ),
+                _ => None,
+            });
+        futures_util::future::try_join_all(uploads).await?;
+        Ok(())
     }
+}
+
+/// Where each reference will be read from: a URL as given, an inline image from its staging
+/// key (derived from the job id, so a resumed attempt uploads to the same keys). Messages and
+/// records carry keys only.
+fn reference_sources(
+    org_id: Uuid,
+    job_id: Uuid,
+    images: &[ReferenceImage],
+) -> Vec<ReferenceSource> {
+    images
+        .iter()
+        .enumerate()
+        .map(|(n, image)| match image {
+            ReferenceImage::Url(url) => ReferenceSource::Url { url: url.clone() },
+            ReferenceImage::Inline(_) => ReferenceSource::Staged {
+                key: format!("staging/{org_id}/{job_id}/{n}"),
+            },
+        })
+        .collect()
 }
 
 /// The 202 of a new job, in the form kept for idempotent replays.
@@ -268,13 +339,9 @@ pub fn accepted(request_id: &RequestId, created_at: UnixSeconds, job_id: Uuid) -
     }
 }
 
-fn new_job(
-    org_id: Uuid,
-    job_id: Uuid,
-    request: &GenerationRequest,
-    references: Vec<ReferenceSource>,
-    now: UnixSeconds,
-) -> Job {
+/// The job record of a submission: enqueued from its first write (its message follows).
+fn new_job(org_id: Uuid, job_id: Uuid, request: &GenerationRequest, now: UnixSeconds) -> Job {
+    let references = reference_sources(org_id, job_id, &request.reference_images);
     let input = JobInput::Generation(AdInput {
         prompt: request.prompt.clone(),
         reference_image_count: request.reference_images.len(),
@@ -296,6 +363,7 @@ fn new_job(
     Job {
         client_reference_id: request.client_reference_id.clone(),
         metadata: request.metadata.clone(),
+        enqueued: true,
         ..Job::queued(job_id, org_id, input, work, now)
     }
 }

@@ -1,7 +1,9 @@
 //! The sweep: no job stays non-terminal forever. Run on a schedule (the generate function's
 //! scheduled event on AWS, a timer in `adgen serve`), it
-//! - sends the message of a job whose submission wrote the record but never enqueued it,
-//! - re-sends the message of a job stuck `queued` (its message was lost or dead-lettered),
+//! - sends the message of a job whose writer never enqueued it (a brand extraction that died
+//!   between its write and its send),
+//! - re-sends the message of a job stuck `queued` (its message was lost or dead-lettered, or
+//!   its submission died between the write and the send),
 //! - hands a `processing` job whose worker died (lease expired) back to the queue,
 //! - fails a job claimed too many times, or older than the age limit,
 //! - and dispatches the events of finished jobs still in the outbox (`events::Outbox`).

@@ -6,16 +6,31 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+
 use super::DynamoStore;
-use super::item::{EXPIRES_AT, Fields, Item, Write, attrs, conditional, key, names, num, text};
+use super::item::{
+    EXPIRES_AT, Fields, Item, Write, attrs, conditional, dynamo_err, key, names, num,
+    past_transactions, text,
+};
+use super::jobs::job_item;
 use adgen::UnixSeconds;
 use adgen::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
-use adgen::ports::{IdempotencyStore, PortError};
+use adgen::jobs::Job;
+use adgen::ports::{IdempotencyStore, KeyInsert, PortError};
 
 const IDEM_SK: &str = "IDEM";
 
 const IN_PROGRESS: &str = "in_progress";
 const COMPLETED: &str = "completed";
+
+/// Condition of the insert: no record, or one whose time is up (TTL deletes late, so an expired
+/// record still in the table counts as absent).
+const FREE: &str = "attribute_not_exists(#pk) OR #expires_at <= :now";
 
 /// Condition of every idempotency write after the insert: `:token` still owns the attempt.
 pub(super) const OWNED: &str = "#token = :token AND #state = :in_progress";
@@ -31,7 +46,7 @@ impl DynamoStore {
         mut values: Item,
     ) -> Result<bool, PortError> {
         values.extend(owned_values(token));
-        let sent = self
+        let request = self
             .client
             .update_item()
             .table_name(&self.table)
@@ -39,9 +54,8 @@ impl DynamoStore {
             .update_expression(update)
             .condition_expression(OWNED)
             .set_expression_attribute_names(Some(names(&[update, OWNED])))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
+            .set_expression_attribute_values(Some(values));
+        let sent = past_transactions(|| request.clone().send()).await;
         Ok(matches!(conditional(sent)?, Write::Done(_)))
     }
 }
@@ -53,14 +67,8 @@ impl IdempotencyStore for DynamoStore {
         record: &IdempotencyRecord,
         now: UnixSeconds,
     ) -> Result<Option<IdempotencyRecord>, PortError> {
-        // An expired record still in the table (TTL sweeps late) counts as absent.
-        let condition = "attribute_not_exists(#pk) OR #expires_at <= :now";
         let written = self
-            .put_item(
-                idem_item(record),
-                Some(condition),
-                attrs([(":now", num(now))]),
-            )
+            .put_item(idem_item(record), Some(FREE), attrs([(":now", num(now))]))
             .await?;
         match written {
             Write::Done(_) => Ok(None),
@@ -68,6 +76,74 @@ impl IdempotencyStore for DynamoStore {
             Write::Refused(None) => Err(PortError::Corrupt(
                 "idempotency record",
                 "holder not returned".into(),
+            )),
+        }
+    }
+
+    async fn insert_with_job(
+        &self,
+        record: &IdempotencyRecord,
+        job: &Job,
+        now: UnixSeconds,
+    ) -> Result<KeyInsert, PortError> {
+        let claim = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(idem_item(record)))
+            .condition_expression(FREE)
+            .set_expression_attribute_names(Some(names(&[FREE])))
+            .set_expression_attribute_values(Some(attrs([(":now", num(now))])))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(dynamo_err)?;
+        let new_job = "attribute_not_exists(#pk)";
+        let write_job = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(job_item(job)?))
+            .condition_expression(new_job)
+            .set_expression_attribute_names(Some(names(&[new_job])))
+            .build()
+            .map_err(dynamo_err)?;
+        let sent = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(claim).build())
+            .transact_items(TransactWriteItem::builder().put(write_job).build())
+            // The attempt's token: an SDK retry of a transaction that in fact went through is
+            // answered as a success, not refused by the record it wrote itself.
+            .client_request_token(&record.token)
+            .send()
+            .await;
+        let canceled = match sent {
+            Ok(_) => return Ok(KeyInsert::Inserted),
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(c) => c,
+                other => return Err(dynamo_err(other)),
+            },
+            Err(e) => return Err(dynamo_err(e)),
+        };
+        let mut reasons = canceled
+            .cancellation_reasons
+            .unwrap_or_default()
+            .into_iter();
+        let (key, job_reason) = (reasons.next(), reasons.next());
+        let code = |r: &Option<CancellationReason>| r.as_ref().and_then(|r| r.code.clone());
+        match (code(&key).as_deref(), code(&job_reason).as_deref()) {
+            (Some("ConditionalCheckFailed"), _) => {
+                let holder = key.and_then(|r| r.item).ok_or_else(|| {
+                    PortError::Corrupt("idempotency record", "holder not returned".into())
+                })?;
+                idem_from_item(&holder).map(|h| KeyInsert::Held(Box::new(h)))
+            }
+            (Some("TransactionConflict"), _) | (_, Some("TransactionConflict")) => {
+                Ok(KeyInsert::Contended)
+            }
+            (_, Some("ConditionalCheckFailed")) => Err(PortError::Corrupt(
+                "job",
+                format!("job {} exists already", job.id),
+            )),
+            (a, b) => Err(PortError::Unavailable(
+                "dynamodb",
+                format!("transaction canceled: {a:?}, {b:?}"),
             )),
         }
     }
@@ -130,16 +206,15 @@ impl IdempotencyStore for DynamoStore {
     }
 
     async fn remove(&self, scope: &IdempotencyScope, token: &str) -> Result<(), PortError> {
-        let sent = self
+        let request = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(idem_key(scope)))
             .condition_expression(OWNED)
             .set_expression_attribute_names(Some(names(&[OWNED])))
-            .set_expression_attribute_values(Some(owned_values(token)))
-            .send()
-            .await;
+            .set_expression_attribute_values(Some(owned_values(token)));
+        let sent = past_transactions(|| request.clone().send()).await;
         // Refused: another attempt owns the record now, or it completed; it is not ours to delete.
         conditional(sent)?;
         Ok(())

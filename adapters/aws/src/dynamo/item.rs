@@ -121,6 +121,8 @@ pub(super) enum Write<T> {
 /// The operation errors that can report a failed condition.
 pub(super) trait ConditionalError: std::error::Error + Sized {
     fn is_condition_failure(&self) -> bool;
+    /// The item is inside a transaction that is running right now (the SDK does not retry it).
+    fn is_transaction_conflict(&self) -> bool;
     fn into_old_item(self) -> Option<Item>;
 }
 
@@ -129,6 +131,9 @@ macro_rules! conditional_error {
         impl ConditionalError for $error {
             fn is_condition_failure(&self) -> bool {
                 matches!(self, Self::ConditionalCheckFailedException(_))
+            }
+            fn is_transaction_conflict(&self) -> bool {
+                matches!(self, Self::TransactionConflictException(_))
             }
             fn into_old_item(self) -> Option<Item> {
                 match self {
@@ -141,6 +146,33 @@ macro_rules! conditional_error {
 }
 
 conditional_error!(PutItemError, UpdateItemError, DeleteItemError);
+
+/// Sends the write `attempt` builds, again (briefly backed off) while it meets a transaction
+/// running on the same item: a submission's claim transaction holds its idempotency record for
+/// a moment, and the plain writes of the same record that race it (the winner completing while
+/// a copy's claim is in flight) must wait for it rather than fail.
+pub(super) async fn past_transactions<T, E, F, Fut>(
+    mut attempt: F,
+) -> Result<T, SdkError<E, HttpResponse>>
+where
+    E: ConditionalError,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+{
+    const ATTEMPTS: u32 = 6;
+    let mut n = 0;
+    loop {
+        match attempt().await {
+            Err(SdkError::ServiceError(e))
+                if e.err().is_transaction_conflict() && n + 1 < ATTEMPTS =>
+            {
+                n += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(10 << n)).await;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Splits a failed condition (an answer) from every other failure (an outage).
 pub(super) fn conditional<T, E>(

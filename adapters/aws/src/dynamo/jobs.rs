@@ -117,6 +117,25 @@ impl JobStore for DynamoStore {
         }
     }
 
+    async fn withdraw(&self, job_id: Uuid) -> Result<bool, PortError> {
+        // Never claimed: no worker has seen it, so deleting it takes nothing from anyone.
+        let condition = "attribute_not_exists(#pk) OR (#status = :queued AND #claims = :zero)";
+        let sent = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(job_key(job_id)))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names(&[condition])))
+            .set_expression_attribute_values(Some(attrs([
+                (":queued", text(JobStatus::Queued.as_str())),
+                (":zero", num(0)),
+            ])))
+            .send()
+            .await;
+        Ok(matches!(conditional(sent)?, Write::Done(_)))
+    }
+
     async fn claim(
         &self,
         job_id: Uuid,
@@ -270,7 +289,7 @@ impl DynamoStore {
     }
 }
 
-fn job_key(job_id: Uuid) -> Item {
+pub(super) fn job_key(job_id: Uuid) -> Item {
     key(format!("JOB#{job_id}"), JOB_SK)
 }
 
@@ -283,7 +302,7 @@ fn claimable_values(now: UnixSeconds) -> Item {
     ])
 }
 
-fn job_item(job: &Job) -> Result<Item, PortError> {
+pub(super) fn job_item(job: &Job) -> Result<Item, PortError> {
     let doc = serde_json::to_string(job)
         .map_err(|e| PortError::Corrupt("job", format!("serializing: {e}")))?;
     let mut item = job_key(job.id);
