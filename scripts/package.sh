@@ -6,8 +6,9 @@
 #   scripts/package.sh            # -> target/lambda/<function>/bootstrap and bootstrap.zip
 #   ADGEN_PACKAGE_TARGET=x86_64 scripts/package.sh   # the x86_64 build instead
 #   ADGEN_PACKAGE_CHECK_ONLY=1 scripts/package.sh     # CI: same code, features and target, but
-#       without LTO and with parallel codegen (what is linked and which glibc is needed do not
-#       change; the binaries are larger and slower than the shipped ones, so sizes are not those)
+#       unoptimised, without LTO and with parallel codegen (what is linked and which glibc is
+#       needed do not change; the binaries are larger and slower than the shipped ones, so sizes
+#       are not those; 3.5 min instead of 12.5 on a fresh 2-core machine, the same glibc 2.30)
 #
 # cargo-lambda and zig (its cross linker) come from PyPI into $ADGEN_TOOLS_DIR/lambda-venv. The
 # arm64 standard library comes from `rustup target add`; where that download is not reachable,
@@ -40,8 +41,8 @@ arch_flag="--arm64"
 [[ "$TARGET" == x86_64 ]] && arch_flag="--x86-64"
 
 if [[ -n "${ADGEN_PACKAGE_CHECK_ONLY:-}" ]]; then
-  export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
-  log "check-only build: no LTO, 16 codegen units (sizes below are not the shipped ones)"
+  export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=0
+  log "check-only build: no optimisation, no LTO, 16 codegen units (sizes below are not the shipped ones)"
 fi
 packages=()
 for f in "${FUNCTIONS[@]}"; do packages+=(-p "adgen-$f"); done
