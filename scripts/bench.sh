@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Reproduces the image-pipeline figures of docs/performance.md from a clean checkout: builds and
-# runs the pipeline bench (release), runs libvips on the same files and steps (Debian's libvips,
-# installed here when missing, driven through pyvips in its own venv, once with one thread and
-# once with libvips' default), and writes docs/performance.md with both and their ratios.
+# Reproduces the figures of docs/performance.md from a clean checkout: builds and runs the
+# pipeline bench (release), runs libvips on the same files and steps (Debian's libvips, installed
+# here when missing, driven through pyvips in its own venv, once with one thread and once with
+# libvips' default), runs the job-memory bench, and writes docs/performance.md with all of it and
+# the ratios.
 #
 #   scripts/bench.sh [OUT]        (OUT defaults to docs/performance.md)
 set -euo pipefail
@@ -27,5 +28,21 @@ echo "==> libvips, one thread and default threads" >&2
 VIPS_CONCURRENCY=1 "$tools/vips-venv/bin/python" scripts/vips_bench.py "$work" >"$work/vips-1.json"
 "$tools/vips-venv/bin/python" scripts/vips_bench.py "$work" >"$work/vips-n.json"
 
+echo "==> memory of one job (release)" >&2
+cargo bench -p adgen-tests --bench job_memory | tee "$work/job_memory.txt" >&2
+
 python3 scripts/vips_bench.py --report "$work" >"$out"
+{
+  echo
+  echo "## Memory of one job"
+  echo
+  echo "One generation job end to end through the worker (embedded adapters, template generator,"
+  echo "JPEG output), in a fresh process per case: peak resident memory (VmHWM, reset just before"
+  echo "the job) against the process's resident memory before it. The references are read from the"
+  echo "blob store during the job, so their encoded bytes count in the peak, as they do in a server."
+  echo "Each reference is decoded straight to the collage cell it fills (JPEG at 1/2, 1/4 or 1/8"
+  echo "from its DCT coefficients), one at a time. \`cargo bench -p adgen-tests --bench job_memory\`:"
+  echo
+  grep '^|' "$work/job_memory.txt"
+} >>"$out"
 echo "wrote $out" >&2

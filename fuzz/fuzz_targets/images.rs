@@ -2,7 +2,7 @@
 //! SVG logos): never a panic; whatever decodes stays within the limits asked for.
 #![no_main]
 
-use adgen::ports::{ImageCodec, MAX_LOGO_SIDE};
+use adgen::ports::{ImageCodec, MAX_LOGO_SIDE, ReferenceFit};
 use adgen_render::{Codec, DecodeLimits};
 use libfuzzer_sys::fuzz_target;
 
@@ -18,8 +18,20 @@ fuzz_target!(|data: &[u8]| {
         max_alloc: 64 * 1024 * 1024,
     });
     if selector & 1 == 0 {
-        if let Ok(pixels) = codec.decode_reference(bytes, 256, 256) {
+        // Both fits, chosen by the selector's next bit.
+        let fit = if selector & 2 == 0 {
+            ReferenceFit::Cover {
+                width: 256,
+                height: 256,
+            }
+        } else {
+            ReferenceFit::Within { side: 256 }
+        };
+        if let Ok(pixels) = codec.decode_reference(bytes, fit) {
             assert!(pixels.width() <= 2048 && pixels.height() <= 2048);
+            if let ReferenceFit::Within { side } = fit {
+                assert!(pixels.width() <= side && pixels.height() <= side);
+            }
             assert_eq!(
                 pixels.as_rgba().len(),
                 pixels.width() as usize * pixels.height() as usize * 4

@@ -436,11 +436,31 @@ pub enum Generated {
     Encoded(Bytes),
 }
 
+/// The size a reference is decoded to, keeping its aspect ratio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceFit {
+    /// The smallest size that covers `width`×`height` (the cell it will be cropped into).
+    Cover { width: u32, height: u32 },
+    /// The largest size whose longer side is at most `side` (an upload's limit).
+    Within { side: u32 },
+}
+
 /// The generation seam: the offline template renderer or a hosted provider.
 #[async_trait]
 pub trait ImageGenerator: Send + Sync {
     /// Recorded as the job's `provider`.
     fn name(&self) -> &'static str;
+    /// What each of `count` references must be decoded to for an `output` ad: the worker
+    /// decodes them straight to it, so no reference is held larger than its use (the memory
+    /// of a job is bounded by its cells, not by its references' megapixels). By default, the
+    /// whole output; the template and hosted generators know better.
+    fn reference_fit(&self, output: &OutputApplied, count: usize) -> ReferenceFit {
+        let _ = count;
+        ReferenceFit::Cover {
+            width: output.width,
+            height: output.height,
+        }
+    }
     async fn generate(&self, input: &GenerationInput<'_>) -> Result<Generated, GenerateError>;
 }
 
@@ -496,9 +516,9 @@ pub const MAX_LOGO_SIDE: u32 = 1024;
 /// decides where it runs. Pixels cross this seam as the domain's [`Pixels`], so nothing above
 /// it depends on a codec crate.
 pub trait ImageCodec: Send + Sync {
-    /// A reference image, shrunk while decoding to what a `width`×`height` output can use.
-    fn decode_reference(&self, bytes: &[u8], width: u32, height: u32)
-    -> Result<Pixels, ImageError>;
+    /// A reference image (or logo), shrunk while decoding to `fit`: never larger than what it
+    /// will be used at, and never enlarged.
+    fn decode_reference(&self, bytes: &[u8], fit: ReferenceFit) -> Result<Pixels, ImageError>;
     /// An image at its own size (a provider's answer).
     fn decode(&self, bytes: &[u8]) -> Result<Pixels, ImageError>;
     /// A palette from the references' colours (used when the brand gives none).

@@ -6,8 +6,10 @@
 use std::sync::Arc;
 
 use adgen::config::{GeneratorConfig, ProviderSettings};
+use adgen::contract::output::OutputApplied;
 use adgen::ports::{
     GenerateError, Generated, GenerationInput, ImageCodec, ImageGenerator, ReferenceFetcher,
+    ReferenceFit,
 };
 use adgen::service::generate::{WorkerParts, cpu_bound};
 use async_trait::async_trait;
@@ -46,6 +48,13 @@ impl HostedGenerator {
 impl ImageGenerator for HostedGenerator {
     fn name(&self) -> &'static str {
         self.client.name()
+    }
+
+    fn reference_fit(&self, _output: &OutputApplied, _count: usize) -> ReferenceFit {
+        // Decoded straight to the upload's size: `encode_for_upload` then only encodes.
+        ReferenceFit::Within {
+            side: MAX_REFERENCE_SIDE,
+        }
     }
 
     async fn generate(&self, input: &GenerationInput<'_>) -> Result<Generated, GenerateError> {

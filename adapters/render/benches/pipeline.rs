@@ -11,8 +11,6 @@
 //! `cargo test --all-targets` also runs this binary, unoptimised and without `--bench`: it then
 //! takes small sizes and one run per step, a smoke test that keeps the bench working.
 
-mod support;
-
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -23,7 +21,7 @@ use adgen_render::{
     image_view, reference_target, render_ad,
 };
 
-use support::synthetic;
+use adgen_testkit::images;
 
 const REFERENCES: usize = 6;
 /// The byte budget of the budget rows: a common ad-network cap.
@@ -93,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ((400, 300), [128u32, 256], [1, 1])
     };
     let jpegs: Vec<Vec<u8>> = (0..REFERENCES as u32)
-        .map(|i| encode(&synthetic::photo(photo.0, photo.1, i), ImageFormat::Jpeg))
+        .map(|i| encode(&images::photo(photo.0, photo.1, i), ImageFormat::Jpeg))
         .collect::<Result<_, _>>()?;
     let limits = DecodeLimits::default();
     let dump = std::env::var_os("ADGEN_BENCH_DIR").map(std::path::PathBuf::from);

@@ -5,17 +5,14 @@
 //! One logo is a raster PNG drawn here, the other an SVG; both go through the codec's
 //! `prepare_logo`, as a brand's logo does, and are decoded back from the prepared PNG.
 
-#[path = "../benches/support/mod.rs"]
-mod support;
-
 use std::path::PathBuf;
 
 use adgen::contract::output::{AspectRatio, ImageFormat, Resolution, pixel_size};
 use adgen::pixels::Colours;
 use adgen::ports::ImageCodec;
 use adgen_render::{AdLayout, Codec, FontFamily, RgbaImage, decode, encode, image_view, render_ad};
+use adgen_testkit::images;
 use image::Rgba;
-use support::synthetic;
 
 /// A geometric SVG logo: a hexagon mark and a wordmark in paths (no live text).
 const SVG_LOGO: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
@@ -99,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .map(|(name, prepared)| decode(&prepared.png, Default::default()).map(|d| (name, d.image)))
         .collect::<Result<_, _>>()?;
-    let photos: Vec<_> = (0..3).map(|i| synthetic::photo(1600, 1200, i)).collect();
+    let photos: Vec<_> = (0..3).map(|i| images::photo(1600, 1200, i)).collect();
     let views: Vec<_> = photos.iter().map(image_view).collect();
     let brands = [
         (

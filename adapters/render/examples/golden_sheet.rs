@@ -2,16 +2,13 @@
 //! ratios, writes each ad, and composes a contact sheet of twelve of them:
 //! `cargo run -p adgen-render --release --example golden_sheet -- /tmp/adgen-golden docs/typography-golden.png`
 
-#[path = "../benches/support/mod.rs"]
-mod support;
-
 use std::path::PathBuf;
 
 use adgen::brief::copy::{GOLDEN_PROMPTS, plan};
 use adgen::contract::output::{AspectRatio, ImageFormat, Resolution, pixel_size};
 use adgen::pixels::Colours;
 use adgen_render::{AdLayout, FontFamily, RgbaImage, contain, encode, image_view, render_ad};
-use support::synthetic;
+use adgen_testkit::images;
 
 const CELL: u32 = 420;
 const GAP: u32 = 16;
@@ -28,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| "docs/typography-golden.png".into()),
     );
     std::fs::create_dir_all(&dir)?;
-    let photos: Vec<_> = (0..3).map(|i| synthetic::photo(1200, 900, i)).collect();
+    let photos: Vec<_> = (0..3).map(|i| images::photo(1200, 900, i)).collect();
     let views: Vec<_> = photos.iter().map(image_view).collect();
     let palettes = [
         Colours {

@@ -1,15 +1,12 @@
 //! Renders sample ads to PNG files for a person to look at:
 //! `cargo run -p adgen-render --release --example render_samples -- /tmp/adgen-samples`
 
-#[path = "../benches/support/mod.rs"]
-mod support;
-
 use std::path::PathBuf;
 
 use adgen::contract::output::{AspectRatio, ImageFormat, Resolution, pixel_size};
 use adgen::pixels::Colours;
 use adgen_render::{AdLayout, encode, image_view, palette_from_references, render_ad};
-use support::synthetic;
+use adgen_testkit::images;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(
@@ -18,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| "/tmp/adgen-samples".into()),
     );
     std::fs::create_dir_all(&dir)?;
-    let photos: Vec<_> = (0..6).map(|i| synthetic::photo(1600, 1200, i)).collect();
+    let photos: Vec<_> = (0..6).map(|i| images::photo(1600, 1200, i)).collect();
     let views: Vec<_> = photos.iter().map(image_view).collect();
     let brand = Colours {
         background: [246, 241, 232],

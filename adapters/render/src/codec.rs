@@ -4,11 +4,11 @@
 
 use adgen::contract::output::Encoding;
 use adgen::pixels::{Colours, Pixels};
-use adgen::ports::{Finished, ImageCodec, ImageError, PreparedLogo};
+use adgen::ports::{Finished, ImageCodec, ImageError, PreparedLogo, ReferenceFit};
 use bytes::Bytes;
 use image::{ImageBuffer, Rgba, RgbaImage};
 
-use crate::decode::{DecodeLimits, decode, decode_scaled};
+use crate::decode::{DecodeLimits, decode, decode_fit};
 use crate::encode::{downscale_for_provider, encode_as};
 use crate::palette::palette_from_references;
 use crate::resize::cover;
@@ -65,13 +65,8 @@ impl Codec {
 }
 
 impl ImageCodec for Codec {
-    fn decode_reference(
-        &self,
-        bytes: &[u8],
-        width: u32,
-        height: u32,
-    ) -> Result<Pixels, ImageError> {
-        decode_scaled(bytes, self.limits, width, height).map(|d| from_image(d.image))
+    fn decode_reference(&self, bytes: &[u8], fit: ReferenceFit) -> Result<Pixels, ImageError> {
+        decode_fit(bytes, self.limits, fit).map(|d| from_image(d.image))
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<Pixels, ImageError> {

@@ -4,11 +4,13 @@
 //! and the memory the decode and our conversions will need. A decompression bomb (a few KB of
 //! PNG claiming a huge canvas) is therefore refused without allocating its pixels.
 //!
-//! Reduced-scale decoding: neither `image` 0.25 nor `zune-jpeg` 0.5 offers JPEG DCT scaling
-//! (decoding at 1/2, 1/4, 1/8 straight from the coefficients), so [`decode_scaled`] decodes at
-//! full size in the source's own channels (RGB for JPEG), shrinks with Lanczos3 right away and
-//! widens to RGBA only at the reduced size. The full-size buffer lives for one decode, never
-//! alongside the other references.
+//! Reduced-scale decoding: a JPEG at least twice the target on both sides is decoded at 1/2,
+//! 1/4 or 1/8 straight from its DCT coefficients (`jpeg-decoder`'s scaling; `image` 0.25's
+//! decoder, `zune-jpeg`, has none), so no full-size buffer ever exists, then brought to the
+//! exact target with Lanczos3. Anything else (PNG, WebP, a JPEG close to the target, a CMYK or
+//! 16-bit JPEG) is decoded at full size in its own channels (RGB for JPEG) and shrunk right
+//! away; RGBA only ever exists at the reduced size, and the full-size buffer lives for one
+//! decode, never alongside the other references.
 
 use std::io::Cursor;
 
@@ -19,6 +21,7 @@ use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits, RgbaIma
 use super::RenderError;
 use super::resize::{lanczos, resample};
 use adgen::contract::reference::{ImageKind, MAX_PIXELS, MAX_SIDE};
+use adgen::ports::ReferenceFit;
 
 /// What a decode may cost. The defaults follow the contract's reference rules (12000 px a
 /// side, 40 megapixels) and bound the memory of one decode at 512 MiB.
@@ -65,13 +68,23 @@ pub fn decode_scaled(
     width: u32,
     height: u32,
 ) -> Result<Decoded, RenderError> {
-    decode_inner(bytes, limits, Some((width.max(1), height.max(1))))
+    decode_fit(bytes, limits, ReferenceFit::Cover { width, height })
+}
+
+/// Decodes and shrinks to `fit` (see [`ReferenceFit`]), keeping the aspect ratio; never
+/// enlarges.
+pub fn decode_fit(
+    bytes: &[u8],
+    limits: DecodeLimits,
+    fit: ReferenceFit,
+) -> Result<Decoded, RenderError> {
+    decode_inner(bytes, limits, Some(fit))
 }
 
 fn decode_inner(
     bytes: &[u8],
     limits: DecodeLimits,
-    cover: Option<(u32, u32)>,
+    fit: Option<ReferenceFit>,
 ) -> Result<Decoded, RenderError> {
     let kind = ImageKind::sniff(bytes).ok_or(RenderError::Unsupported)?;
     let format = match kind {
@@ -80,11 +93,7 @@ fn decode_inner(
         ImageKind::Webp => image::ImageFormat::WebP,
     };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut image_limits = Limits::default();
-    image_limits.max_image_width = Some(limits.max_width);
-    image_limits.max_image_height = Some(limits.max_height);
-    image_limits.max_alloc = Some(limits.max_alloc);
-    reader.limits(image_limits);
+    reader.limits(image_limits(limits));
     let mut decoder = reader.into_decoder().map_err(map_error)?;
 
     let (width, height) = decoder.dimensions();
@@ -105,9 +114,15 @@ fn decode_inner(
             | Orientation::Rotate270FlipH
     );
     // The target in the source's own (not yet rotated) frame.
-    let target = match cover {
-        Some((w, h)) if swaps_sides => cover_size((width, height), (h, w)),
-        Some(box_size) => cover_size((width, height), box_size),
+    let target = match fit {
+        Some(ReferenceFit::Cover {
+            width: w,
+            height: h,
+        }) => {
+            let (w, h) = (w.max(1), h.max(1));
+            cover_size((width, height), if swaps_sides { (h, w) } else { (w, h) })
+        }
+        Some(ReferenceFit::Within { side }) => within_size((width, height), side.max(1)),
         None => (width, height),
     };
 
@@ -124,7 +139,20 @@ fn decode_inner(
         return Err(RenderError::LimitsExceeded);
     }
 
-    let decoded = DynamicImage::from_decoder(decoder).map_err(map_error)?;
+    let dct = match kind {
+        ImageKind::Jpeg => dct_scaled_size((width, height), target),
+        _ => None,
+    };
+    let decoded = match dct {
+        Some(size) => {
+            drop(decoder);
+            match decode_jpeg_scaled(bytes, size, limits)? {
+                Some(decoded) => decoded,
+                None => full_decode(bytes, format, limits)?,
+            }
+        }
+        None => DynamicImage::from_decoder(decoder).map_err(map_error)?,
+    };
     let mut image = DynamicImage::ImageRgba8(shrink_to_rgba(decoded, target));
     image.apply_orientation(orientation);
     let (source_width, source_height) = if swaps_sides {
@@ -140,6 +168,70 @@ fn decode_inner(
     })
 }
 
+/// The size a JPEG of `src` decodes to at the smallest DCT scale (1/8, 1/4, 1/2) that still
+/// covers `target` on both sides; none when only full size does.
+fn dct_scaled_size(src: (u32, u32), target: (u32, u32)) -> Option<(u32, u32)> {
+    [8, 4, 2].into_iter().find_map(|d| {
+        let size = (src.0.div_ceil(d), src.1.div_ceil(d));
+        (size.0 >= target.0 && size.1 >= target.1).then_some(size)
+    })
+}
+
+/// A JPEG decoded at the DCT scale that gives `size`, as 8-bit grey or RGB; none for what this
+/// path does not handle (CMYK, 16-bit grey), which the caller decodes at full size instead.
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    size: (u32, u32),
+    limits: DecodeLimits,
+) -> Result<Option<DynamicImage>, RenderError> {
+    use jpeg_decoder::PixelFormat;
+    let invalid = |e: jpeg_decoder::Error| RenderError::Invalid(e.to_string());
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
+    decoder.read_info().map_err(invalid)?;
+    let Some(info) = decoder.info() else {
+        return Ok(None);
+    };
+    if !matches!(info.pixel_format, PixelFormat::L8 | PixelFormat::RGB24) {
+        return Ok(None);
+    }
+    // The sides fit u16: a JPEG cannot be larger, and the limits are far below that.
+    let request = (
+        u16::try_from(size.0).unwrap_or(u16::MAX),
+        u16::try_from(size.1).unwrap_or(u16::MAX),
+    );
+    let (w, h) = decoder.scale(request.0, request.1).map_err(invalid)?;
+    let pixels = decoder.decode().map_err(invalid)?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    let image = match info.pixel_format {
+        PixelFormat::L8 => image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8),
+        _ => image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8),
+    };
+    image
+        .map(Some)
+        .ok_or_else(|| RenderError::Invalid("the decoded JPEG is shorter than its size".into()))
+}
+
+/// A full-size decode through `image` (the fallback of the scaled JPEG path).
+fn full_decode(
+    bytes: &[u8],
+    format: image::ImageFormat,
+    limits: DecodeLimits,
+) -> Result<DynamicImage, RenderError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(image_limits(limits));
+    let decoder = reader.into_decoder().map_err(map_error)?;
+    DynamicImage::from_decoder(decoder).map_err(map_error)
+}
+
+fn image_limits(limits: DecodeLimits) -> Limits {
+    let mut image_limits = Limits::default();
+    image_limits.max_image_width = Some(limits.max_width);
+    image_limits.max_image_height = Some(limits.max_height);
+    image_limits.max_alloc = Some(limits.max_alloc);
+    image_limits
+}
+
 fn is_rgb8_or_rgba8(colour: image::ColorType) -> bool {
     matches!(colour, image::ColorType::Rgb8 | image::ColorType::Rgba8)
 }
@@ -152,6 +244,19 @@ fn cover_size(src: (u32, u32), target: (u32, u32)) -> (u32, u32) {
     }
     let w = ((src.0 as f64 * scale).ceil() as u32).clamp(target.0.min(src.0), src.0);
     let h = ((src.1 as f64 * scale).ceil() as u32).clamp(target.1.min(src.1), src.1);
+    (w, h)
+}
+
+/// Largest size with the source's aspect ratio whose longer side is at most `side`, capped at
+/// the source (either frame: a rotation swaps the sides, not the longer one's length).
+fn within_size(src: (u32, u32), side: u32) -> (u32, u32) {
+    let long = src.0.max(src.1);
+    if long <= side {
+        return src;
+    }
+    let scale = side as f64 / long as f64;
+    let w = ((src.0 as f64 * scale).round() as u32).clamp(1, side);
+    let h = ((src.1 as f64 * scale).round() as u32).clamp(1, side);
     (w, h)
 }
 
@@ -248,6 +353,98 @@ mod tests {
         let png = encode(&gradient(60, 90), ImageFormat::Png).expect("encodes");
         let decoded = decode_scaled(&png, DecodeLimits::default(), 30, 30).expect("decodes");
         assert_eq!(decoded.image.dimensions(), (30, 45));
+    }
+
+    #[test]
+    fn the_dct_scale_is_the_smallest_that_still_covers_both_sides() {
+        assert_eq!(dct_scaled_size((4000, 3000), (500, 375)), Some((500, 375)));
+        assert_eq!(dct_scaled_size((4000, 3000), (501, 375)), Some((1000, 750)));
+        assert_eq!(
+            dct_scaled_size((4001, 3000), (1900, 1500)),
+            Some((2001, 1500))
+        );
+        assert_eq!(dct_scaled_size((4000, 3000), (2001, 10)), None);
+    }
+
+    /// A photo-like JPEG: smooth gradients with some texture.
+    fn photo_jpeg(w: u32, h: u32) -> Vec<u8> {
+        let img = RgbaImage::from_fn(w, h, |x, y| {
+            let t = ((x / 3 + y / 5) % 7) as u8;
+            Rgba([
+                (x * 255 / w) as u8 ^ t,
+                (y * 255 / h) as u8,
+                128 + t * 8,
+                255,
+            ])
+        });
+        encode(&img, ImageFormat::Jpeg).expect("encodes")
+    }
+
+    #[test]
+    fn a_large_jpeg_decodes_from_its_coefficients_without_a_full_size_buffer() {
+        let (w, h) = (2400, 1600);
+        let bytes = photo_jpeg(w, h);
+        let (scaled, largest) =
+            largest_allocation(|| decode_scaled(&bytes, DecodeLimits::default(), 280, 180));
+        let scaled = scaled.expect("decodes");
+        assert_eq!(scaled.image.dimensions(), (280, 187));
+        assert_eq!((scaled.source_width, scaled.source_height), (w, h));
+        let full_rgb = (w * h * 3) as usize;
+        assert!(
+            largest < full_rgb / 8,
+            "allocated {largest} bytes at once; the full-size RGB would be {full_rgb}"
+        );
+        // The same picture as a full decode shrunk with Lanczos3, to within JPEG's own error.
+        let full = decode(&bytes, DecodeLimits::default()).expect("decodes");
+        let reference = crate::resize::cover(&full.image, 280, 187);
+        let diff: u64 = scaled
+            .image
+            .as_raw()
+            .iter()
+            .zip(reference.as_raw())
+            .map(|(a, b)| u64::from(a.abs_diff(*b)))
+            .sum();
+        let mean = diff as f64 / scaled.image.as_raw().len() as f64;
+        assert!(mean < 4.0, "mean difference {mean:.2} levels");
+    }
+
+    #[test]
+    fn a_cmyk_jpeg_falls_back_to_the_full_decode() {
+        let (w, h) = (800u16, 600u16);
+        let cmyk: Vec<u8> = (0..u32::from(w) * u32::from(h))
+            .flat_map(|i| [(i % 251) as u8, 40, 200, 10])
+            .collect();
+        let mut bytes = Vec::new();
+        jpeg_encoder::Encoder::new(&mut bytes, 90)
+            .encode(&cmyk, w, h, jpeg_encoder::ColorType::Cmyk)
+            .expect("encodes");
+        let decoded = decode_scaled(&bytes, DecodeLimits::default(), 100, 75).expect("decodes");
+        assert_eq!(decoded.image.dimensions(), (100, 75));
+    }
+
+    #[test]
+    fn a_fit_within_bounds_the_longer_side() {
+        let bytes = encode(&gradient(400, 300), ImageFormat::Jpeg).expect("encodes");
+        let fit = |side| {
+            decode_fit(
+                &bytes,
+                DecodeLimits::default(),
+                ReferenceFit::Within { side },
+            )
+        };
+        assert_eq!(fit(100).expect("decodes").image.dimensions(), (100, 75));
+        assert_eq!(
+            fit(1000).expect("decodes").image.dimensions(),
+            (400, 300),
+            "never enlarged"
+        );
+        let tall = encode(&gradient(30, 90), ImageFormat::Png).expect("encodes");
+        let decoded = decode_fit(
+            &tall,
+            DecodeLimits::default(),
+            ReferenceFit::Within { side: 45 },
+        );
+        assert_eq!(decoded.expect("decodes").image.dimensions(), (15, 45));
     }
 
     #[test]

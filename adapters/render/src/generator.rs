@@ -5,12 +5,13 @@
 
 use async_trait::async_trait;
 
+use adgen::contract::output::OutputApplied;
 use adgen::jobs::{TextBlock, TextFit};
-use adgen::ports::{GenerateError, Generated, GenerationInput, ImageGenerator};
+use adgen::ports::{GenerateError, Generated, GenerationInput, ImageGenerator, ReferenceFit};
 use adgen::service::generate::cpu_bound;
 
 use crate::codec::{RgbaView, from_image, view};
-use crate::template::{AdLayout, BlockFit, Role, render};
+use crate::template::{AdLayout, BlockFit, Role, reference_target, render};
 use crate::text::FontFamily;
 
 /// The offline default: lays the ad out with our own renderer, at exactly the output size.
@@ -21,6 +22,12 @@ pub struct TemplateGenerator;
 impl ImageGenerator for TemplateGenerator {
     fn name(&self) -> &'static str {
         "template"
+    }
+
+    fn reference_fit(&self, output: &OutputApplied, count: usize) -> ReferenceFit {
+        // The largest collage cell of this layout: every reference is cropped into one.
+        let (width, height) = reference_target(output.width, output.height, count);
+        ReferenceFit::Cover { width, height }
     }
 
     async fn generate(&self, input: &GenerationInput<'_>) -> Result<Generated, GenerateError> {

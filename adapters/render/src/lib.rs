@@ -25,7 +25,7 @@ mod template;
 mod text;
 
 pub use codec::{Codec, RgbaView, from_image, image_view, to_image, view};
-pub use decode::{DecodeLimits, Decoded, decode, decode_scaled};
+pub use decode::{DecodeLimits, Decoded, decode, decode_fit, decode_scaled};
 pub use draw::Rect;
 pub use encode::{EncodedImage, downscale_for_provider, encode, encode_as};
 pub use generator::TemplateGenerator;

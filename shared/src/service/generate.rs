@@ -20,7 +20,7 @@ use crate::pixels::{Colours, Pixels};
 use crate::ports::{
     Adapters, BlobStore, BrandStore, Claim, Clock, Finished, GenerateError, Generated,
     GenerationInput, ImageCodec, ImageError, ImageGenerator, JobMessage, JobStore, PortError,
-    QueueConsumer, Received, ReferenceFetcher, SiteFetcher, SiteResource,
+    QueueConsumer, Received, ReferenceFetcher, ReferenceFit, SiteFetcher, SiteResource,
 };
 use crate::service::events::Outbox;
 
@@ -342,7 +342,7 @@ impl Worker {
     }
 
     /// Fetches every reference at once (network waits overlap), then decodes them one by one
-    /// (bounded memory), each shrunk while decoding to what the output can use.
+    /// (bounded memory), each shrunk while decoding to what the generator will use it at.
     async fn load_references(
         &self,
         sources: &[ReferenceSource],
@@ -353,13 +353,10 @@ impl Worker {
             .enumerate()
             .map(|(index, source)| self.reference_bytes(index, source));
         let all_bytes = futures_util::future::try_join_all(fetches).await?;
+        let fit = self.generator.reference_fit(output, all_bytes.len());
         let mut images = Vec::with_capacity(all_bytes.len());
         for (index, bytes) in all_bytes.into_iter().enumerate() {
-            let decoded = cpu_bound(|| {
-                self.codec
-                    .decode_reference(&bytes, output.width, output.height)
-            })
-            .map_err(|e| {
+            let decoded = cpu_bound(|| self.codec.decode_reference(&bytes, fit)).map_err(|e| {
                 // The decoder's own text stays in the logs (spec §1).
                 tracing::info!(index, error = %e, "reference not decodable");
                 reference_invalid(
@@ -440,8 +437,10 @@ impl Worker {
             },
         };
         // A logo never needs more pixels than the output's short side.
-        let side = output.width.min(output.height);
-        match cpu_bound(|| self.codec.decode_reference(&bytes, side, side)) {
+        let fit = ReferenceFit::Within {
+            side: output.width.min(output.height),
+        };
+        match cpu_bound(|| self.codec.decode_reference(&bytes, fit)) {
             Ok(pixels) => Some(pixels),
             Err(e) => {
                 tracing::warn!(error = %e, "brand logo not decodable; drawn without it");

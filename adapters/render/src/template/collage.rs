@@ -99,7 +99,8 @@ fn snap(r: Rect) -> Rect {
 }
 
 /// The size every reference must cover for a `width`×`height` ad with `count` references:
-/// decode each with [`crate::decode_scaled`] to this and no resolution is wasted.
+/// decode each with [`crate::decode_scaled`] to this and no resolution is wasted (the template
+/// generator asks the worker for exactly that).
 pub fn reference_target(width: u32, height: u32, count: usize) -> (u32, u32) {
     let count = count.min(MAX_REFERENCES);
     let frame = Frame::new(width, height, count);

@@ -1,3 +1,0 @@
-//! Helpers shared by the bench and the samples example.
-
-pub mod synthetic;
