@@ -345,6 +345,28 @@ impl Backend {
         Self::app_on(&adapters, clock, auth)
     }
 
+    /// The services over this backend with the two stores a submission writes each behind
+    /// its own [`Faults`] (counted, and failable): `(app, job store's, idempotency store's)`.
+    pub fn app_with_store_faults(&self, clock: Arc<dyn Clock>) -> (App, Arc<Faults>, Arc<Faults>) {
+        let (jobs, keys) = (Faults::new(), Faults::new());
+        let adapters = Adapters {
+            jobs: Arc::new(FaultyJobs {
+                inner: self.jobs.clone(),
+                faults: jobs.clone(),
+            }),
+            idempotency: Arc::new(FaultyIdempotency {
+                inner: self.idempotency.clone(),
+                faults: keys.clone(),
+            }),
+            ..self.adapters.clone()
+        };
+        (
+            Self::app_on(&adapters, clock, AuthSettings::default()),
+            jobs,
+            keys,
+        )
+    }
+
     /// The services over `adapters` (this backend's, with a decorated port, say), with a
     /// queue that can be told to fail.
     pub fn app_on(adapters: &Adapters, clock: Arc<dyn Clock>, auth: AuthSettings) -> App {

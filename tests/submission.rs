@@ -6,14 +6,12 @@
 use adgen::auth::{KeyState, hash_key};
 use adgen::brands::Brand;
 use adgen::jobs::ReferenceSource;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use adgen::ports::{Adapters, Clock};
-use adgen::service::auth::AuthSettings;
+use adgen::ports::Clock;
 use adgen_tests::{
-    Answer, Backend, Faults, FaultyIdempotency, FaultyJobs, ManualClock, NOW, answer,
-    assert_request_id, client, on_every_backend, png_b64, request,
+    Answer, Backend, ManualClock, NOW, answer, assert_request_id, client, on_every_backend,
+    png_b64, request,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -115,19 +113,7 @@ async fn authentication_codes(b: Backend) {
 /// send and the stored response; a replay is the claim alone.
 async fn a_submission_takes_two_round_trips_without_a_key_and_three_with_one(b: Backend) {
     let c = client(&b).await;
-    let (jobs, keys) = (Faults::new(), Faults::new());
-    let adapters = Adapters {
-        jobs: Arc::new(FaultyJobs {
-            inner: b.jobs.clone(),
-            faults: jobs.clone(),
-        }),
-        idempotency: Arc::new(FaultyIdempotency {
-            inner: b.idempotency.clone(),
-            faults: keys.clone(),
-        }),
-        ..b.adapters.clone()
-    };
-    let app = Backend::app_on(&adapters, c.clock.clone(), AuthSettings::default());
+    let (app, jobs, keys) = b.app_with_store_faults(c.clock.clone());
     let trips = || {
         jobs.calls.load(Ordering::SeqCst)
             + keys.calls.load(Ordering::SeqCst)

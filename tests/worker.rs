@@ -371,8 +371,8 @@ async fn a_batch_reports_only_what_must_come_back(b: Backend) {
     );
 }
 
-/// Answers like a hosted model: an encoded image of its own size, whatever was asked.
-struct ProviderLike;
+/// Answers like a hosted model: the encoded image it holds, whatever was asked.
+struct ProviderLike(bytes::Bytes);
 
 #[async_trait::async_trait]
 impl adgen::ports::ImageGenerator for ProviderLike {
@@ -384,16 +384,17 @@ impl adgen::ports::ImageGenerator for ProviderLike {
         &self,
         _input: &adgen::ports::GenerationInput<'_>,
     ) -> Result<adgen::ports::Generated, GenerateError> {
-        Ok(adgen::ports::Generated::Encoded(
-            samples::png(300, 200).into(),
-        ))
+        Ok(adgen::ports::Generated::Encoded(self.0.clone()))
     }
 }
 
 async fn a_providers_image_is_brought_to_the_exact_size_and_format(b: Backend) {
     let clock = ManualClock::at(NOW);
     let message = submit(&b, &clock, json!({"prompt": "Sale", "output": {"aspect_ratio": "4:5", "resolution": "512", "format": "jpeg"}})).await;
-    let worker = b.worker(clock.clone(), Arc::new(ProviderLike));
+    let worker = b.worker(
+        clock.clone(),
+        Arc::new(ProviderLike(samples::png(300, 200).into())),
+    );
     assert_eq!(worker.process(message, 1).await, Disposition::Acknowledge);
     let done = job(&b, message.job_id).await;
     assert_eq!(done.payload.provider.as_deref(), Some("gemini"));
@@ -416,28 +417,11 @@ async fn a_providers_image_is_brought_to_the_exact_size_and_format(b: Backend) {
     );
 }
 
-/// Answers with a noisy photo-like image, expensive to compress.
-struct NoisyProvider;
-
-#[async_trait::async_trait]
-impl adgen::ports::ImageGenerator for NoisyProvider {
-    fn name(&self) -> &'static str {
-        "gemini"
-    }
-
-    async fn generate(
-        &self,
-        _input: &adgen::ports::GenerationInput<'_>,
-    ) -> Result<adgen::ports::Generated, GenerateError> {
-        Ok(adgen::ports::Generated::Encoded(
-            samples::noise_png(512, 512).into(),
-        ))
-    }
-}
-
 async fn a_byte_budget_lowers_the_quality_or_fails_the_job(b: Backend) {
     let clock = ManualClock::at(NOW);
-    let worker = b.worker(clock.clone(), Arc::new(NoisyProvider));
+    // A noisy photo-like answer, expensive to compress.
+    let answer = samples::noise_png(512, 512).into();
+    let worker = b.worker(clock.clone(), Arc::new(ProviderLike(answer)));
     for (format, magic) in [
         ("jpeg", image::ImageFormat::Jpeg),
         ("webp", image::ImageFormat::WebP),

@@ -17,8 +17,8 @@ use adgen::service::generate::Disposition;
 use adgen::webhooks::delivery::{Delivery, DeliveryMessage, DeliveryPage, DeliveryStatus};
 use adgen_testkit::{Reply, TestServer};
 use adgen_tests::{
-    Backend, Faults, FaultyBlobs, FaultyIdempotency, FaultyJobs, Kind, ManualClock, NOW, answer,
-    client, local_webhook_sender, on_every_backend, request,
+    Backend, Faults, FaultyBlobs, Kind, ManualClock, NOW, answer, client, local_webhook_sender,
+    on_every_backend, request,
 };
 use async_trait::async_trait;
 use serde_json::json;
@@ -34,20 +34,8 @@ const GENERATIONS: &str = "/api/v1/images/generations";
 
 async fn a_failing_job_store_answers_503_and_the_retry_creates_one_job(b: Backend) {
     let c = client(&b).await;
-    let (job_faults, key_faults) = (Faults::new(), Faults::new());
-    let adapters = Adapters {
-        jobs: Arc::new(FaultyJobs {
-            inner: b.jobs.clone(),
-            faults: job_faults.clone(),
-        }),
-        // With a key, the job is written by the key's claim.
-        idempotency: Arc::new(FaultyIdempotency {
-            inner: b.idempotency.clone(),
-            faults: key_faults.clone(),
-        }),
-        ..b.adapters.clone()
-    };
-    let app = Backend::app_on(&adapters, c.clock.clone(), AuthSettings::default());
+    // With a key, the job is written by the key's claim: the idempotency store's write.
+    let (app, job_faults, key_faults) = b.app_with_store_faults(c.clock.clone());
     let post = |key: Option<&'static str>| {
         let (app, c) = (&app, &c);
         async move {

@@ -36,10 +36,9 @@ pub struct Lease {
     pub scope: IdempotencyScope,
     pub token: String,
     pub job_id: Uuid,
-    /// True when an earlier attempt held this key: its job may already exist.
+    /// True when an earlier attempt held this key: its job may already exist. A fresh lease
+    /// from a claim given a job (see [`begin`]) has that job written already.
     pub resumed: bool,
-    /// True when the claim wrote the attempt's job too (see [`begin`]'s `job`).
-    pub job_written: bool,
 }
 
 #[derive(Debug)]
@@ -85,7 +84,6 @@ pub async fn begin(
             token,
             job_id: record.job_id,
             resumed: false,
-            job_written: job.is_some(),
         }));
     };
     if holder.fingerprint != record.fingerprint {
@@ -111,7 +109,6 @@ pub async fn begin(
                 token,
                 job_id: holder.job_id,
                 resumed: true,
-                job_written: false,
             }))
         }
     }

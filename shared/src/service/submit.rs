@@ -203,8 +203,8 @@ impl SubmitService {
                 Ok(SubmitOutcome::Created(stored))
             }
             Err(e) => {
-                let job_exists =
-                    (lease.job_written || lease.resumed) && !self.withdraw(job.id).await;
+                // The claim wrote the job, or an earlier attempt may have: take it back.
+                let job_exists = !self.withdraw(job.id).await;
                 protocol::abandon(self.idempotency.as_ref(), &lease, job_exists).await;
                 Err(e)
             }
@@ -222,7 +222,7 @@ impl SubmitService {
         request: &GenerationRequest,
     ) -> Result<(), SubmitError> {
         self.prepare(job, request).await?;
-        if !lease.job_written {
+        if lease.resumed {
             self.jobs.create(job).await?;
         }
         Ok(self.send(job).await?)
