@@ -414,10 +414,12 @@ mod tests {
         let cmyk: Vec<u8> = (0..u32::from(w) * u32::from(h))
             .flat_map(|i| [(i % 251) as u8, 40, 200, 10])
             .collect();
-        let mut bytes = Vec::new();
-        jpeg_encoder::Encoder::new(&mut bytes, 90)
-            .encode(&cmyk, w, h, jpeg_encoder::ColorType::Cmyk)
-            .expect("encodes");
+        let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_CMYK);
+        compress.set_size(usize::from(w), usize::from(h));
+        compress.set_quality(90.0);
+        let mut started = compress.start_compress(Vec::new()).expect("starts");
+        started.write_scanlines(&cmyk).expect("writes");
+        let bytes = started.finish().expect("encodes");
         let decoded = decode_scaled(&bytes, DecodeLimits::default(), 100, 75).expect("decodes");
         assert_eq!(decoded.image.dimensions(), (100, 75));
     }

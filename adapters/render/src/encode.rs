@@ -4,10 +4,11 @@
 //! - PNG: deflate level 2 with adaptive filters, RGB when every pixel is opaque (as rendered
 //!   ads always are). Measured on a 4096² photo collage: level 2 is 258 ms / 6.0 MiB, the
 //!   fastest setting 105 ms / 7.8 MiB, the default 1.5 s / 5.4 MiB.
-//! - JPEG: `jpeg-encoder` (AVX2 where the CPU has it) at the requested quality (default 90),
-//!   chroma at full resolution from quality 90 up (coloured type keeps its edges) and halved
-//!   both ways below (4:2:0, a third smaller), as libjpeg's users such as libvips choose;
-//!   transparent pixels are flattened onto white first (JPEG has no alpha).
+//! - JPEG: libjpeg-turbo's baseline encoder (through `mozjpeg` with its fastest profile: SIMD
+//!   colour conversion, DCT and Huffman coding; `jpeg-encoder`, pure Rust, took 3x as long at
+//!   4K) at the requested quality (default 90), chroma at full resolution from quality 90 up
+//!   (coloured type keeps its edges) and halved both ways below (4:2:0, a third smaller), as
+//!   libvips chooses; transparent pixels are flattened onto white first (JPEG has no alpha).
 //! - WebP: lossy (VP8) below quality 100 through libwebp (the `webp` crate), where photo ads
 //!   come out a fraction of their PNG size; lossless (VP8L, `image`'s own encoder) at 100.
 //!   libwebp keeps the alpha channel in both.
@@ -117,7 +118,7 @@ impl<'a> Samples<'a> {
         let encode_error = |e: image::ImageError| RenderError::Encode(e.to_string());
         let mut out = Vec::new();
         match format {
-            ImageFormat::Jpeg => out = jpeg(data, colour, w, h, quality)?,
+            ImageFormat::Jpeg => out = jpeg(data, w, h, quality)?,
             ImageFormat::Webp if quality >= 100 => WebPEncoder::new_lossless(&mut out)
                 .write_image(data, w, h, colour)
                 .map_err(encode_error)?,
@@ -131,34 +132,44 @@ impl<'a> Samples<'a> {
 /// Quality from which JPEG chroma is kept at full resolution.
 const FULL_CHROMA_FROM_QUALITY: u8 = 90;
 
-fn jpeg(
-    data: &[u8],
-    colour: ExtendedColorType,
-    w: u32,
-    h: u32,
-    quality: u8,
-) -> Result<Vec<u8>, RenderError> {
-    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
-    let side = |n: u32| {
-        u16::try_from(n)
-            .map_err(|_| RenderError::Encode(format!("jpeg: {w}x{h} is over 65535 a side")))
-    };
-    let (width, height) = (side(w)?, side(h)?);
-    let mut out = Vec::new();
-    let mut encoder = Encoder::new(&mut out, quality);
-    encoder.set_sampling_factor(if quality >= FULL_CHROMA_FROM_QUALITY {
-        SamplingFactor::R_4_4_4
-    } else {
-        SamplingFactor::R_4_2_0
-    });
-    let colour = match colour {
-        ExtendedColorType::Rgb8 => ColorType::Rgb,
-        _ => ColorType::Rgba,
-    };
-    encoder
-        .encode(data, width, height, colour)
-        .map_err(|e| RenderError::Encode(format!("jpeg: {e}")))?;
-    Ok(out)
+/// libjpeg's limit on a side (`JPEG_MAX_DIMENSION`).
+const JPEG_MAX_SIDE: u32 = 65_500;
+
+/// Baseline JPEG of RGB `data` through libjpeg-turbo's code (mozjpeg with its fastest
+/// profile: no trellis quantisation, no progressive scans, standard Huffman tables), the
+/// encoder libvips' `jpegsave` runs too.
+fn jpeg(data: &[u8], w: u32, h: u32, quality: u8) -> Result<Vec<u8>, RenderError> {
+    if w > JPEG_MAX_SIDE || h > JPEG_MAX_SIDE {
+        return Err(RenderError::Encode(format!(
+            "jpeg: {w}x{h} is over {JPEG_MAX_SIDE} a side"
+        )));
+    }
+    // libjpeg reports errors by unwinding out of its error handler (the crate's design);
+    // nothing here is left half-updated when it does, the buffer is simply dropped.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+        compress.set_fastest_defaults();
+        compress.set_size(w as usize, h as usize);
+        compress.set_quality(f32::from(quality));
+        let chroma = if quality >= FULL_CHROMA_FROM_QUALITY {
+            (1, 1)
+        } else {
+            (2, 2)
+        };
+        compress.set_chroma_sampling_pixel_sizes(chroma, chroma);
+        let mut started = compress.start_compress(Vec::new())?;
+        started.write_scanlines(data)?;
+        started.finish()
+    }))
+    .map_err(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "libjpeg failed".to_owned());
+        RenderError::Encode(format!("jpeg: {why}"))
+    })?
+    .map_err(|e| RenderError::Encode(format!("jpeg: {e}")))
 }
 
 /// libwebp's lossy encoder at `quality` (its default method 4 and single-threaded).
