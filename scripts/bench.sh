@@ -2,8 +2,9 @@
 # Reproduces the figures of docs/performance.md from a clean checkout: builds and runs the
 # pipeline bench (release), runs libvips on the same files and steps (Debian's libvips, installed
 # here when missing, driven through pyvips in its own venv, once with one thread and once with
-# libvips' default), runs the job-memory bench, and writes docs/performance.md with all of it and
-# the ratios.
+# libvips' default), runs the job-memory bench, times the submit function on the cold-start
+# harness beside its Python peer (scripts/peers/powertools_submit, Powertools for AWS Lambda, in
+# its own venv), and writes docs/performance.md with all of it and the ratios.
 #
 #   scripts/bench.sh [OUT]        (OUT defaults to docs/performance.md)
 set -euo pipefail
@@ -19,7 +20,15 @@ if ! ldconfig -p | grep -q 'libvips.so.42'; then
   echo "installing libvips (Debian's libvips-tools)" >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q libvips-tools >&2
 fi
+if ! command -v nasm >/dev/null 2>&1; then
+  # libjpeg-turbo's x86_64 SIMD (the JPEG encoder) is assembled by NASM.
+  echo "installing nasm" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nasm >&2
+fi
 pip_venv "$tools/vips-venv" pyvips==2.2.3
+# The Python peer of the submit function (its bootstrap runs this venv): the pins, one a line.
+mapfile -t powertools_pins < <(grep -v '^#' scripts/peers/powertools_submit/requirements.txt | grep .)
+pip_venv "$tools/powertools-venv" "${powertools_pins[@]}"
 
 echo "==> pipeline bench (release)" >&2
 ADGEN_BENCH_DIR="$work" cargo bench -p adgen-render --bench pipeline | tee "$work/pipeline.txt" >&2
@@ -37,10 +46,14 @@ exports="$(bash scripts/emulators.sh start)"
 eval "$exports"
 trap 'bash scripts/emulators.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 submit_bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/submit"
+peer_bin=scripts/peers/powertools_submit/bootstrap
 for mode in none fresh as-recorded; do
   # A fresh table, queue and bucket per mode: moto's queue grows slower as messages pile up.
   eval "$("$ADGEN_PYTHON" scripts/coldstart-setup.py)"
   python3 scripts/coldstart.py "$submit_bin" events/submit-valid.json 5 200 "$mode" >"$work/submit-$mode.txt"
+  # Right after, the Powertools peer (Python) in the same mode, on a fresh table and queue too.
+  eval "$("$ADGEN_PYTHON" scripts/coldstart-setup.py)"
+  ADGEN_TOOLS_DIR="$tools" python3 scripts/coldstart.py "$peer_bin" events/submit-valid.json 5 200 "$mode" >"$work/peer-$mode.txt"
 done
 
 python3 scripts/vips_bench.py --report "$work" >"$out"
@@ -57,28 +70,7 @@ python3 scripts/vips_bench.py --report "$work" >"$out"
   echo
   grep '^|' "$work/job_memory.txt"
   echo
-  echo "## Submit path"
-  echo
-  echo "The submit function's release binary behind \`scripts/coldstart.py\` (a minimal Lambda Runtime"
-  echo "API on loopback) against DynamoDB Local and moto, 5 runs of 200 warm requests per mode:"
-  echo "a body without an Idempotency-Key (2 round trips: job write, SendMessage), a new key per"
-  echo "request (3: the key's claim and the job in one TransactWriteItems, SendMessage, the stored"
-  echo "response), and the recorded key (a replay: the claim alone). Latency is the emulators'"
-  echo "(moto's SendMessage dominates and grows with its queue); the CPU is the function's own"
-  echo "(every thread's schedstat time, user and kernel), per warm request, median of the runs."
-  echo "The round trips are counted by \`tests/submission.rs\` on both adapter sets."
-  echo
-  echo "| request | init | first request | warm request | warm CPU per request |"
-  echo "|---|---|---|---|---|"
-  for mode in none fresh as-recorded; do
-    case "$mode" in
-      none) label="no Idempotency-Key (2 round trips)" ;;
-      fresh) label="a new Idempotency-Key (3 round trips)" ;;
-      as-recorded) label="a replayed Idempotency-Key (1 round trip)" ;;
-    esac
-    f="$work/submit-$mode.txt"
-    cell() { grep "^$1" "$f" | sed -E 's/^[^0-9]*([0-9.]+ ms).*/\1/'; }
-    echo "| $label | $(cell 'init') | $(cell 'first') | $(cell 'warm invocations') | $(cell 'warm CPU') |"
-  done
+  # Ours and the Powertools peer, mode by mode, with the ratios.
+  python3 scripts/vips_bench.py --submit-report "$work"
 } >>"$out"
 echo "wrote $out" >&2
