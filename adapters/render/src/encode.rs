@@ -98,6 +98,9 @@ impl<'a> Samples<'a> {
     fn of<C: Deref<Target = [u8]>>(img: &'a ImageBuffer<Rgba<u8>, C>, format: ImageFormat) -> Self {
         let raw: &'a [u8] = img.as_raw();
         match format {
+            // libjpeg-turbo reads RGBX itself (alpha skipped in its SIMD colour conversion):
+            // an opaque image needs no copy.
+            ImageFormat::Jpeg if is_opaque(raw) => Samples::Rgba(raw),
             ImageFormat::Jpeg => Samples::Rgb(flatten_on_white(raw)),
             _ if is_opaque(raw) => Samples::Rgb(strip_alpha(raw)),
             _ => Samples::Rgba(raw),
@@ -118,7 +121,7 @@ impl<'a> Samples<'a> {
         let encode_error = |e: image::ImageError| RenderError::Encode(e.to_string());
         let mut out = Vec::new();
         match format {
-            ImageFormat::Jpeg => out = jpeg(data, w, h, quality)?,
+            ImageFormat::Jpeg => out = jpeg(data, colour, w, h, quality)?,
             ImageFormat::Webp if quality >= 100 => WebPEncoder::new_lossless(&mut out)
                 .write_image(data, w, h, colour)
                 .map_err(encode_error)?,
@@ -135,10 +138,16 @@ const FULL_CHROMA_FROM_QUALITY: u8 = 90;
 /// libjpeg's limit on a side (`JPEG_MAX_DIMENSION`).
 const JPEG_MAX_SIDE: u32 = 65_500;
 
-/// Baseline JPEG of RGB `data` through libjpeg-turbo's code (mozjpeg with its fastest
-/// profile: no trellis quantisation, no progressive scans, standard Huffman tables), the
-/// encoder libvips' `jpegsave` runs too.
-fn jpeg(data: &[u8], w: u32, h: u32, quality: u8) -> Result<Vec<u8>, RenderError> {
+/// Baseline JPEG of RGB or opaque RGBA `data` through libjpeg-turbo's code (mozjpeg with its
+/// fastest profile: no trellis quantisation, no progressive scans, standard Huffman tables),
+/// the encoder libvips' `jpegsave` runs too.
+fn jpeg(
+    data: &[u8],
+    colour: ExtendedColorType,
+    w: u32,
+    h: u32,
+    quality: u8,
+) -> Result<Vec<u8>, RenderError> {
     if w > JPEG_MAX_SIDE || h > JPEG_MAX_SIDE {
         return Err(RenderError::Encode(format!(
             "jpeg: {w}x{h} is over {JPEG_MAX_SIDE} a side"
@@ -147,7 +156,11 @@ fn jpeg(data: &[u8], w: u32, h: u32, quality: u8) -> Result<Vec<u8>, RenderError
     // libjpeg reports errors by unwinding out of its error handler (the crate's design);
     // nothing here is left half-updated when it does, the buffer is simply dropped.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+        let mut compress = mozjpeg::Compress::new(match colour {
+            ExtendedColorType::Rgb8 => mozjpeg::ColorSpace::JCS_RGB,
+            // Opaque by the caller's check: the fourth byte is padding to libjpeg.
+            _ => mozjpeg::ColorSpace::JCS_EXT_RGBX,
+        });
         compress.set_fastest_defaults();
         compress.set_size(w as usize, h as usize);
         compress.set_quality(f32::from(quality));
