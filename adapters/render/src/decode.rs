@@ -5,12 +5,13 @@
 //! PNG claiming a huge canvas) is therefore refused without allocating its pixels.
 //!
 //! Reduced-scale decoding: a JPEG at least twice the target on both sides is decoded at 1/2,
-//! 1/4 or 1/8 straight from its DCT coefficients (`jpeg-decoder`'s scaling; `image` 0.25's
-//! decoder, `zune-jpeg`, has none), so no full-size buffer ever exists, then brought to the
-//! exact target with Lanczos3. Anything else (PNG, WebP, a JPEG close to the target, a CMYK or
-//! 16-bit JPEG) is decoded at full size in its own channels (RGB for JPEG) and shrunk right
-//! away; RGBA only ever exists at the reduced size, and the full-size buffer lives for one
-//! decode, never alongside the other references.
+//! 1/4 or 1/8 straight from its DCT coefficients (libjpeg-turbo's scaling through `mozjpeg`,
+//! as libvips' shrink-on-load does; `image` 0.25's decoder, `zune-jpeg`, has no scaling, and
+//! `jpeg-decoder`'s scalar Huffman decoding took 1.1x libvips' time), so no full-size buffer
+//! ever exists, then brought to the exact target with Lanczos3. Anything else (PNG, WebP, a
+//! JPEG close to the target, a CMYK or YCCK JPEG) is decoded at full size in its own channels
+//! (RGB for JPEG) and shrunk right away; RGBA only ever exists at the reduced size, and the
+//! full-size buffer lives for one decode, never alongside the other references.
 
 use std::io::Cursor;
 
@@ -177,35 +178,62 @@ fn dct_scaled_size(src: (u32, u32), target: (u32, u32)) -> Option<(u32, u32)> {
     })
 }
 
-/// A JPEG decoded at the DCT scale that gives `size`, as 8-bit grey or RGB; none for what this
-/// path does not handle (CMYK, 16-bit grey), which the caller decodes at full size instead.
+/// A JPEG decoded at the DCT scale that gives `size`, as 8-bit grey or RGB, by libjpeg-turbo
+/// (through `mozjpeg`: SIMD Huffman decoding and IDCT, the decoder libvips' shrink-on-load
+/// runs); none for what this path does not handle (CMYK, YCCK), which the caller decodes at
+/// full size instead.
 fn decode_jpeg_scaled(
     bytes: &[u8],
     size: (u32, u32),
     limits: DecodeLimits,
 ) -> Result<Option<DynamicImage>, RenderError> {
-    use jpeg_decoder::PixelFormat;
-    let invalid = |e: jpeg_decoder::Error| RenderError::Invalid(e.to_string());
-    let mut decoder = jpeg_decoder::Decoder::new(bytes);
-    decoder.set_max_decoding_buffer_size(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
-    decoder.read_info().map_err(invalid)?;
-    let Some(info) = decoder.info() else {
+    // libjpeg reports errors by unwinding out of its error handler (the crate's design);
+    // nothing outlives the closure, so a caught unwind leaves nothing half-built.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut decompress = mozjpeg::Decompress::new_mem(bytes)?;
+        let width = decompress.width();
+        let grey = match decompress.color_space() {
+            mozjpeg::ColorSpace::JCS_GRAYSCALE => true,
+            mozjpeg::ColorSpace::JCS_YCbCr | mozjpeg::ColorSpace::JCS_RGB => false,
+            _ => return Ok(None),
+        };
+        // 1/8, 1/4 or 1/2: the numerator over 8 that gives `size`.
+        let numerator = [1u8, 2, 4]
+            .into_iter()
+            .find(|n| width.div_ceil(8 / usize::from(*n)) == size.0 as usize)
+            .unwrap_or(8);
+        decompress.scale(numerator);
+        let mut started = if grey {
+            decompress.grayscale()?
+        } else {
+            decompress.rgb()?
+        };
+        let (w, h) = (started.width(), started.height());
+        let channels = if grey { 1 } else { 3 };
+        if (w * h * channels) as u64 > limits.max_alloc {
+            return Err(std::io::Error::other(
+                "the scaled image is over the memory limit",
+            ));
+        }
+        let pixels: Vec<u8> = started.read_scanlines()?;
+        started.finish()?;
+        Ok(Some((w as u32, h as u32, grey, pixels)))
+    }))
+    .map_err(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_else(|| "the JPEG could not be decoded".to_owned());
+        RenderError::Invalid(why)
+    })?
+    .map_err(|e| RenderError::Invalid(format!("jpeg: {e}")))?;
+    let Some((w, h, grey, pixels)) = decoded else {
         return Ok(None);
     };
-    if !matches!(info.pixel_format, PixelFormat::L8 | PixelFormat::RGB24) {
-        return Ok(None);
-    }
-    // The sides fit u16: a JPEG cannot be larger, and the limits are far below that.
-    let request = (
-        u16::try_from(size.0).unwrap_or(u16::MAX),
-        u16::try_from(size.1).unwrap_or(u16::MAX),
-    );
-    let (w, h) = decoder.scale(request.0, request.1).map_err(invalid)?;
-    let pixels = decoder.decode().map_err(invalid)?;
-    let (w, h) = (u32::from(w), u32::from(h));
-    let image = match info.pixel_format {
-        PixelFormat::L8 => image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8),
-        _ => image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8),
+    let image = if grey {
+        image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+    } else {
+        image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
     };
     image
         .map(Some)
