@@ -255,17 +255,46 @@ async fn refusals_and_empty_answers_fail_at_once(b: Backend) {
             || GenerateError::Rejected("model_not_found".into()),
             FailureCode::InternalStepFailed,
         ),
+        // A provider's 4xx to a request we built: ours to fix, its code kept for us.
+        (
+            || GenerateError::RequestRefused {
+                status: 400,
+                code: Some("model_not_found".into()),
+                message: "The model does not exist".into(),
+            },
+            FailureCode::InternalStepFailed,
+        ),
+        // The account itself refused: no retry helps, the job fails at once.
+        (
+            || GenerateError::AccountRefused {
+                issue: adgen::ports::AccountIssue::Quota,
+                detail: "HTTP 429: insufficient_quota: model_not_found".into(),
+            },
+            FailureCode::ProviderUnavailable,
+        ),
     ] {
         let message = submit(&b, &clock, json!({"prompt": "Sale"})).await;
-        let worker = b.worker(clock.clone(), FailingGenerator::new(error));
+        let generator = FailingGenerator::new(error);
+        let worker = b.worker(clock.clone(), generator.clone());
         assert_eq!(worker.process(message, 1).await, Disposition::Acknowledge);
         let failed = job(&b, message.job_id).await;
         assert_eq!(
             (failed.status, failed.payload.failure_code),
             (JobStatus::Failed, Some(code))
         );
+        assert_eq!(
+            generator.calls.load(Ordering::SeqCst),
+            1,
+            "{code:?}: not retried"
+        );
         let message_text = failed.payload.message.expect("message");
         assert!(!message_text.contains("model_not_found"), "{message_text}");
+        let refused = matches!(error(), GenerateError::RequestRefused { .. });
+        assert_eq!(
+            failed.diagnostics.provider_error.as_deref(),
+            refused.then_some("HTTP 400 model_not_found"),
+            "the provider's code in diagnostics, never its message"
+        );
     }
 }
 
@@ -547,5 +576,140 @@ async fn the_consumer_loop_feeds_the_worker_and_empties_the_queue(b: Backend) {
             .await
             .expect("an empty receive"),
         0
+    );
+}
+
+/// Every shipped model through a fake of its provider that accepts only what the provider
+/// documents for that model (`adgen_testkit::providers`, written from the providers' pages,
+/// not from our capability table): every aspect ratio and resolution of the contract, with
+/// and without references, ends in an image of exactly `output_applied`'s size. The adapter
+/// set does not matter here (the provider's wire does), so it runs on the embedded one.
+mod hosted_models {
+    use super::*;
+    use adgen::config::{GeneratorConfig, ProviderSettings};
+    use adgen::contract::output::{AspectRatio, Resolution};
+    use adgen::models::{ModelTable, Provider};
+    use adgen_testkit::providers::{FakeProvider, documented};
+
+    /// The shipped models, each a test below; a new shipped model must join this list.
+    const MODELS: &[&str] = &[
+        "chatgpt-image-latest",
+        "gemini-3-pro-image-preview",
+        "gemini-3.1-flash-image-preview",
+        "gpt-image-1",
+        "gpt-image-1-mini",
+        "gpt-image-1.5",
+        "gpt-image-2",
+        "gpt-image-2-2026-04-21",
+        "gpt-image-2.5-flare",
+        "gpt-image-2.5-flare-2026-09-08",
+        "gpt-image-2.5-sunburst",
+        "gpt-image-2.5-sunburst-2026-09-08",
+    ];
+
+    #[test]
+    fn every_shipped_model_is_tested_and_documented() {
+        let table = ModelTable::shipped();
+        let shipped: Vec<&str> = table.iter().map(|(id, _)| id).collect();
+        assert_eq!(shipped, MODELS);
+        for model in MODELS {
+            assert!(documented(model).is_some(), "{model}");
+        }
+    }
+
+    async fn every_output_of(model: &'static str) {
+        let fake = FakeProvider::start(model).await;
+        let capabilities = ModelTable::shipped().get(model).cloned().expect("shipped");
+        let settings = ProviderSettings {
+            base_url: fake.base_url(),
+            api_key: "test-key".into(),
+            model: model.into(),
+            capabilities: capabilities.clone(),
+            request_timeout: std::time::Duration::from_secs(30),
+        };
+        let config = match capabilities.provider {
+            Provider::Gemini => GeneratorConfig::Gemini(settings),
+            Provider::Openai => GeneratorConfig::OpenAi(settings),
+        };
+        let codec = Arc::new(adgen_render::Codec::default());
+        let parts = adgen_outbound::worker_parts(&config, codec, Arc::new(TemplateGenerator), true)
+            .expect("worker parts");
+        let b = Backend::new(Kind::Embedded).await;
+        let clock = ManualClock::at(NOW);
+        let worker = b.worker(clock.clone(), parts.generator);
+        let reference = b64(&samples::png(64, 48));
+        let mut n = 0;
+        for ratio in AspectRatio::ALL {
+            for resolution in Resolution::ALL {
+                n += 1;
+                // Every other job with a reference: the edit endpoint (JSON or multipart).
+                let references = if n % 2 == 0 {
+                    vec![reference.clone()]
+                } else {
+                    vec![]
+                };
+                let message = submit(&b, &clock, json!({
+                    "prompt": "Summer sale on linen shirts",
+                    "reference_images": references,
+                    "output": {"aspect_ratio": ratio.as_str(), "resolution": resolution.as_str(), "format": "jpeg"}
+                }))
+                .await;
+                assert_eq!(worker.process(message, 1).await, Disposition::Acknowledge);
+                let done = job(&b, message.job_id).await;
+                assert_eq!(
+                    done.status,
+                    JobStatus::Completed,
+                    "{model} {ratio:?} {resolution:?}: {:?}; the fake refused: {:?}",
+                    done.payload.message,
+                    fake.refusals()
+                );
+                let applied = done.payload.output_applied.expect("applied");
+                let blob = b
+                    .blobs
+                    .get(&done.result_key().expect("key"))
+                    .await
+                    .expect("get")
+                    .expect("stored");
+                let size = imagesize_of(&blob.bytes);
+                assert_eq!(
+                    size,
+                    (applied.width, applied.height),
+                    "{model} {ratio:?} {resolution:?}"
+                );
+            }
+        }
+        assert_eq!(fake.refusals(), Vec::<String>::new(), "{model}");
+        assert_eq!(fake.server.requests().len(), n, "one request per job");
+    }
+
+    fn imagesize_of(bytes: &[u8]) -> (u32, u32) {
+        let decoded = image::load_from_memory(bytes).expect("an image");
+        (decoded.width(), decoded.height())
+    }
+
+    macro_rules! model_tests {
+        ($($name:ident => $model:literal),+ $(,)?) => {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    every_output_of($model).await;
+                }
+            )+
+        };
+    }
+
+    model_tests!(
+        chatgpt_image_latest => "chatgpt-image-latest",
+        gemini_3_pro_image_preview => "gemini-3-pro-image-preview",
+        gemini_3_1_flash_image_preview => "gemini-3.1-flash-image-preview",
+        gpt_image_1 => "gpt-image-1",
+        gpt_image_1_mini => "gpt-image-1-mini",
+        gpt_image_1_5 => "gpt-image-1.5",
+        gpt_image_2 => "gpt-image-2",
+        gpt_image_2_dated => "gpt-image-2-2026-04-21",
+        gpt_image_2_5_flare => "gpt-image-2.5-flare",
+        gpt_image_2_5_flare_dated => "gpt-image-2.5-flare-2026-09-08",
+        gpt_image_2_5_sunburst => "gpt-image-2.5-sunburst",
+        gpt_image_2_5_sunburst_dated => "gpt-image-2.5-sunburst-2026-09-08",
     );
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::models::{ModelCapabilities, ModelTable, Provider};
+
 use crate::ratelimit::MAX_LIMIT_PER_MINUTE;
 use crate::service::auth::{AuthSettings, DEFAULT_CACHE_TTL, MAX_CACHE_TTL};
 use crate::service::idempotency::DEFAULT_TTL_SECONDS;
@@ -269,7 +271,7 @@ impl SubmitConfig {
 pub const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Which image generator the worker uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum GeneratorConfig {
     /// The offline template renderer (default).
     Template,
@@ -279,11 +281,14 @@ pub enum GeneratorConfig {
 
 /// A hosted provider's endpoint, credentials and model. The model id is always configuration:
 /// provider model lifecycles are short.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq)]
 pub struct ProviderSettings {
     pub base_url: String,
     pub api_key: String,
     pub model: String,
+    /// What the model accepts: its entry in the model table (`ADGEN_PROVIDER_MODELS` over the
+    /// shipped one).
+    pub capabilities: ModelCapabilities,
     pub request_timeout: Duration,
 }
 
@@ -293,6 +298,7 @@ impl std::fmt::Debug for ProviderSettings {
             .field("base_url", &self.base_url)
             .field("api_key", &"<redacted>")
             .field("model", &self.model)
+            .field("capabilities", &self.capabilities)
             .field("request_timeout", &self.request_timeout)
             .finish()
     }
@@ -322,7 +328,9 @@ impl GeneratorConfig {
         env: &Env<F>,
         keys: KeySource,
     ) -> Result<Self, ConfigError> {
-        let provider = |default_base: &str| -> Result<ProviderSettings, ConfigError> {
+        let provider = |kind: Provider,
+                        default_base: &str|
+         -> Result<ProviderSettings, ConfigError> {
             let api_key = match keys {
                 KeySource::Environment => env.required("ADGEN_PROVIDER_API_KEY")?,
                 KeySource::SecretsManager => {
@@ -337,12 +345,16 @@ impl GeneratorConfig {
                     String::new()
                 }
             };
+            let base_url = env
+                .url("ADGEN_PROVIDER_BASE_URL")?
+                .unwrap_or_else(|| default_base.to_owned());
+            check_base_url(&base_url, kind)?;
+            let (model, capabilities) = model(env, kind)?;
             Ok(ProviderSettings {
-                base_url: env
-                    .url("ADGEN_PROVIDER_BASE_URL")?
-                    .unwrap_or_else(|| default_base.to_owned()),
+                base_url,
                 api_key,
-                model: env.required("ADGEN_PROVIDER_MODEL")?,
+                model,
+                capabilities,
                 request_timeout: Duration::from_secs(env.number(
                     "ADGEN_PROVIDER_TIMEOUT_SECONDS",
                     DEFAULT_PROVIDER_TIMEOUT.as_secs() as i64,
@@ -354,9 +366,13 @@ impl GeneratorConfig {
         match env.optional("ADGEN_GENERATOR").as_deref() {
             None | Some("template") => Ok(GeneratorConfig::Template),
             Some("gemini") => Ok(GeneratorConfig::Gemini(provider(
+                Provider::Gemini,
                 "https://generativelanguage.googleapis.com",
             )?)),
-            Some("openai") => Ok(GeneratorConfig::OpenAi(provider("https://api.openai.com")?)),
+            Some("openai") => Ok(GeneratorConfig::OpenAi(provider(
+                Provider::Openai,
+                "https://api.openai.com",
+            )?)),
             Some(other) => Err(ConfigError::Invalid {
                 name: "ADGEN_GENERATOR",
                 reason: format!("{other:?} is not one of template, gemini, openai"),
@@ -371,6 +387,67 @@ impl GeneratorConfig {
             GeneratorConfig::Gemini(settings) | GeneratorConfig::OpenAi(settings) => Some(settings),
         }
     }
+}
+
+/// `ADGEN_PROVIDER_MODEL` and its entry in the model table (the shipped one with
+/// `ADGEN_PROVIDER_MODELS` laid over it): a model the table does not know, or one of the other
+/// provider, fails the start with the ids it would take.
+fn model<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    kind: Provider,
+) -> Result<(String, ModelCapabilities), ConfigError> {
+    let table = match env.optional("ADGEN_PROVIDER_MODELS") {
+        None => ModelTable::shipped(),
+        Some(json) => ModelTable::with_overrides(&json).map_err(|reason| ConfigError::Invalid {
+            name: "ADGEN_PROVIDER_MODELS",
+            reason,
+        })?,
+    };
+    let model = env.required("ADGEN_PROVIDER_MODEL")?;
+    match table.get(&model) {
+        Some(capabilities) if capabilities.provider == kind => Ok((model, capabilities.clone())),
+        found => Err(ConfigError::Invalid {
+            name: "ADGEN_PROVIDER_MODEL",
+            reason: format!(
+                "{model:?} is {} for ADGEN_GENERATOR={}: use one of {}, or describe it in ADGEN_PROVIDER_MODELS",
+                match found {
+                    Some(other) => format!("a model of {}", other.provider.as_str()),
+                    None => "not a known model".to_owned(),
+                },
+                kind.as_str(),
+                table.ids(kind).join(", ")
+            ),
+        }),
+    }
+}
+
+/// A base URL is the API's root: adgen adds the version segment (`/v1`, `/v1beta`) itself, so a
+/// base that already ends in one (the SDKs' convention, `https://api.openai.com/v1`) would
+/// double it and every call would be a 404.
+fn check_base_url(base_url: &str, kind: Provider) -> Result<(), ConfigError> {
+    let path = url::Url::parse(base_url)
+        .map(|u| u.path().trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    let last = path.rsplit('/').next().unwrap_or_default();
+    let is_version = last.len() >= 2
+        && last.starts_with('v')
+        && last[1..].starts_with(|c: char| c.is_ascii_digit())
+        && last[1..]
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if is_version {
+        let root = base_url.trim_end_matches('/');
+        let root = &root[..root.len() - last.len() - 1];
+        return Err(ConfigError::Invalid {
+            name: "ADGEN_PROVIDER_BASE_URL",
+            reason: format!(
+                "{base_url:?} ends in the API version /{last}, which adgen adds itself for {}: use {root:?}",
+                kind.as_str()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// A Secrets Manager secret id: a name (1-512 of `A-Za-z0-9/_+=.@-`) or a secret's ARN.
@@ -541,7 +618,7 @@ mod tests {
         let mut gemini = base.to_vec();
         gemini.extend([
             ("ADGEN_GENERATOR", "gemini"),
-            ("ADGEN_PROVIDER_MODEL", "some-image-model"),
+            ("ADGEN_PROVIDER_MODEL", "gemini-3-pro-image-preview"),
         ]);
         // On Lambda the key is a Secrets Manager secret, never an environment value.
         let err = GenerateConfig::from_env(&env(&gemini)).expect_err("secret missing");
@@ -584,7 +661,7 @@ mod tests {
         // `adgen serve` takes the key from its operator's environment.
         let local = [
             ("ADGEN_GENERATOR", "gemini"),
-            ("ADGEN_PROVIDER_MODEL", "some-image-model"),
+            ("ADGEN_PROVIDER_MODEL", "gemini-3-pro-image-preview"),
         ];
         let err = GeneratorConfig::from_env(&env(&local)).expect_err("key missing");
         assert!(err.to_string().contains("ADGEN_PROVIDER_API_KEY"), "{err}");
@@ -605,5 +682,125 @@ mod tests {
         unknown.push(("ADGEN_GENERATOR", "dall-e"));
         let err = GenerateConfig::from_env(&env(&unknown)).expect_err("unknown generator");
         assert!(err.to_string().contains("ADGEN_GENERATOR"), "{err}");
+    }
+
+    fn hosted(pairs: &[(&'static str, &'static str)]) -> Result<GeneratorConfig, ConfigError> {
+        let mut all = vec![("ADGEN_PROVIDER_API_KEY", "secret")];
+        all.extend_from_slice(pairs);
+        GeneratorConfig::from_env(&env(&all))
+    }
+
+    #[test]
+    fn the_model_must_be_one_the_table_knows_for_its_provider() {
+        let settings = hosted(&[
+            ("ADGEN_GENERATOR", "openai"),
+            ("ADGEN_PROVIDER_MODEL", "gpt-image-2"),
+        ])
+        .expect("shipped model")
+        .provider_mut()
+        .cloned()
+        .expect("hosted");
+        assert_eq!(
+            settings.capabilities.edit_encoding,
+            crate::models::EditEncoding::Multipart
+        );
+        let missing = hosted(&[("ADGEN_GENERATOR", "openai")]).expect_err("no model");
+        assert!(matches!(
+            missing,
+            ConfigError::Missing("ADGEN_PROVIDER_MODEL")
+        ));
+        let err = hosted(&[
+            ("ADGEN_GENERATOR", "openai"),
+            ("ADGEN_PROVIDER_MODEL", "dall-e-9"),
+        ])
+        .expect_err("unknown model")
+        .to_string();
+        assert!(
+            err.contains("ADGEN_PROVIDER_MODEL")
+                && err.contains("not a known model")
+                && err.contains("gpt-image-2,")
+                && !err.contains("gemini-3"),
+            "{err}"
+        );
+        let err = hosted(&[
+            ("ADGEN_GENERATOR", "gemini"),
+            ("ADGEN_PROVIDER_MODEL", "gpt-image-2"),
+        ])
+        .expect_err("another provider's model")
+        .to_string();
+        assert!(
+            err.contains("a model of openai") && err.contains("gemini-3-pro-image-preview"),
+            "{err}"
+        );
+        // A model the shipped table lacks, described in configuration.
+        let described = hosted(&[
+            ("ADGEN_GENERATOR", "gemini"),
+            ("ADGEN_PROVIDER_MODEL", "gemini-9-image"),
+            (
+                "ADGEN_PROVIDER_MODELS",
+                r#"{"gemini-9-image": {"provider": "gemini", "max_references": 8, "max_reference_bytes": 9000000,
+                    "sizes": {"rule": "classes", "aspect_ratios": ["1:1", "16:9"], "sizes": ["2K"]}}}"#,
+            ),
+        ])
+        .expect("described");
+        assert!(
+            matches!(described, GeneratorConfig::Gemini(s) if s.capabilities.max_references == 8)
+        );
+        let err = hosted(&[
+            ("ADGEN_GENERATOR", "gemini"),
+            ("ADGEN_PROVIDER_MODEL", "gemini-3-pro-image-preview"),
+            ("ADGEN_PROVIDER_MODELS", "{\"x\": 1}"),
+        ])
+        .expect_err("malformed table")
+        .to_string();
+        assert!(err.contains("ADGEN_PROVIDER_MODELS"), "{err}");
+    }
+
+    #[test]
+    fn a_base_url_with_the_api_version_fails_the_start() {
+        for (generator, model, base, root) in [
+            (
+                "openai",
+                "gpt-image-2",
+                "https://api.openai.com/v1",
+                "https://api.openai.com",
+            ),
+            (
+                "openai",
+                "gpt-image-2",
+                "https://proxy.example/openai/v1/",
+                "https://proxy.example/openai",
+            ),
+            (
+                "gemini",
+                "gemini-3-pro-image-preview",
+                "https://generativelanguage.googleapis.com/v1beta",
+                "https://generativelanguage.googleapis.com",
+            ),
+        ] {
+            let err = hosted(&[
+                ("ADGEN_GENERATOR", generator),
+                ("ADGEN_PROVIDER_MODEL", model),
+                ("ADGEN_PROVIDER_BASE_URL", base),
+            ])
+            .expect_err(base)
+            .to_string();
+            assert!(
+                err.contains("ADGEN_PROVIDER_BASE_URL") && err.contains(&format!("use {root:?}")),
+                "{err}"
+            );
+        }
+        for fine in [
+            "https://api.openai.com",
+            "https://proxy.example/openai/",
+            "https://h.example/vault",
+        ] {
+            hosted(&[
+                ("ADGEN_GENERATOR", "openai"),
+                ("ADGEN_PROVIDER_MODEL", "gpt-image-2"),
+                ("ADGEN_PROVIDER_BASE_URL", fine),
+            ])
+            .unwrap_or_else(|e| panic!("{fine}: {e}"));
+        }
     }
 }

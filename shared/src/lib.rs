@@ -6,6 +6,8 @@
 //! - `digest`, `net`, `pixels`: small pure helpers (SHA-256 hex, public-address rules for
 //!   SSRF, the RGBA buffer and colours the image port carries);
 //! - `contract`: wire types, validation, limits, envelopes, issues;
+//! - `models`: what each hosted image model accepts (aspect ratios, sizes, references) and
+//!   what to ask it for;
 //! - `auth`, `idempotency`, `ratelimit`, `jobs`, `brands`: records, state and their rules; `brief`: the
 //!   creative brief compiler and its copy planner (`brief::copy`: headline, supporting line,
 //!   call to action and language, from the prompt and the brand);
@@ -26,6 +28,7 @@ pub mod http;
 pub mod idempotency;
 pub mod jobs;
 pub mod metrics;
+pub mod models;
 pub mod net;
 pub mod pixels;
 pub mod ports;

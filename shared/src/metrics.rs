@@ -15,6 +15,7 @@
 //! | `QueueWait` | Seconds | `JobType` | a worker claimed a job: time since it was created |
 //! | `JobDuration` | Milliseconds | `JobType` | a job ended: the worker's time on it |
 //! | `<Phase>Duration` | Milliseconds | `JobType` | a job ended: each phase's time (`GeneratingDuration`, …) |
+//! | `ProviderAccountRefused` | Count | `Provider`, `Issue` | a hosted provider refused the account (`quota`, `authentication`): not retried, an operator must act |
 
 use std::collections::BTreeMap;
 
@@ -57,14 +58,26 @@ const VALUES: &[(&str, &str, &str)] = &[
     ("fetching_site_ms", "FetchingSiteDuration", "Milliseconds"),
     ("reading_brand_ms", "ReadingBrandDuration", "Milliseconds"),
     ("storing_ms", "StoringDuration", "Milliseconds"),
+    ("account_refused", "ProviderAccountRefused", "Count"),
 ];
 
 /// Dimension fields: (event field, dimension name).
-const DIMENSIONS: &[(&str, &str)] = &[("job_type", "JobType"), ("failure_code", "FailureCode")];
+const DIMENSIONS: &[(&str, &str)] = &[
+    ("job_type", "JobType"),
+    ("failure_code", "FailureCode"),
+    ("provider", "Provider"),
+    ("issue", "Issue"),
+];
 
 /// A job was created.
 pub fn job_submitted(job_type: JobType) {
     tracing::info!(target: TARGET, metric = "job_submitted", job_type = job_type.as_str(), submitted = 1u64);
+}
+
+/// A hosted provider refused the account (`issue`: quota or authentication): an operator
+/// must act; alarm on it.
+pub fn provider_account_refused(provider: &str, issue: &'static str) {
+    tracing::error!(target: TARGET, metric = "provider_account_refused", provider, issue, account_refused = 1u64);
 }
 
 /// A worker claimed `job` at `now`.

@@ -404,6 +404,37 @@ pub enum GenerateError {
     /// Our request was refused for good (bad request, unknown model); details for logs only.
     #[error("the image provider rejected the request: {0}")]
     Rejected(String),
+    /// The provider answered a request we built with a 4xx: `code` is its error code
+    /// (OpenAI's `code`, Gemini's `status`), recorded in the job's diagnostics.
+    #[error("the image provider refused the request (HTTP {status}, {}): {message}", code.as_deref().unwrap_or("no code"))]
+    RequestRefused {
+        status: u16,
+        code: Option<String>,
+        message: String,
+    },
+    /// The provider refused our account: its quota is used up, or the key is invalid or not
+    /// allowed. No retry helps until an operator acts; details for logs only.
+    #[error("the image provider refused the account ({}): {detail}", issue.as_str())]
+    AccountRefused { issue: AccountIssue, detail: String },
+}
+
+/// Why a provider refused the account itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountIssue {
+    /// Billing quota or a daily limit used up (`insufficient_quota`, a per-day
+    /// `RESOURCE_EXHAUSTED`).
+    Quota,
+    /// The key is invalid, revoked, or lacks access (401, 403).
+    Authentication,
+}
+
+impl AccountIssue {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountIssue::Quota => "quota",
+            AccountIssue::Authentication => "authentication",
+        }
+    }
 }
 
 /// Fetches a reference image by URL under the SSRF rules of spec §6. The error is a short,

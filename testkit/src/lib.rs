@@ -1,6 +1,7 @@
 //! Test support for every adgen test crate, and nothing else: real image fixtures (encoded by
 //! `image`), base64, the HTTP/1.1 response parser of every test client (with a plain client
-//! for loopback URLs), a scriptable HTTP/TLS server for the outbound clients, and the fixture
+//! for loopback URLs), a scriptable HTTP/TLS server for the outbound clients, fake Gemini and
+//! OpenAI APIs that hold requests to the providers' published schemas (`providers`), the fixture
 //! websites of the brand extractor served by it, and a verifier of webhook signatures that is
 //! independent of ours (`standard_webhooks`). It depends
 //! on no adgen crate, so any of them may use it as a dev-dependency without a second copy of
@@ -8,6 +9,7 @@
 
 pub mod http;
 pub mod images;
+pub mod providers;
 pub mod sites;
 pub mod standard_webhooks;
 pub mod tls_server;

@@ -25,6 +25,9 @@ use crate::site::Site;
 /// References are shrunk to this long side before upload: enough detail for a model, and
 /// six of them stay well inside the providers' request limits.
 const MAX_REFERENCE_SIDE: u32 = 2048;
+/// The smallest long side the references are shrunk to when the model's byte allowance
+/// (`max_reference_bytes`) is tight.
+const MIN_REFERENCE_SIDE: u32 = 512;
 
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
@@ -59,15 +62,37 @@ impl ImageGenerator for HostedGenerator {
 
     async fn generate(&self, input: &GenerationInput<'_>) -> Result<Generated, GenerateError> {
         // The brand's logo travels as the last image; the brief says so.
-        let references = cpu_bound(|| {
-            input
-                .references
-                .iter()
-                .chain(input.logo)
-                .map(|image| self.codec.encode_for_upload(image, MAX_REFERENCE_SIDE))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(|e| GenerateError::Rejected(format!("reference not encodable: {e}")))?;
+        let images: Vec<_> = input.references.iter().chain(input.logo).collect();
+        let capabilities = self.client.capabilities();
+        if images.len() > capabilities.max_references {
+            return Err(GenerateError::Rejected(format!(
+                "{} reference images (the logo included) for a model that takes {}",
+                images.len(),
+                capabilities.max_references
+            )));
+        }
+        // Within the model's byte allowance: each smaller step halves the bytes, about.
+        let mut side = MAX_REFERENCE_SIDE;
+        let references = loop {
+            let encoded = cpu_bound(|| {
+                images
+                    .iter()
+                    .map(|image| self.codec.encode_for_upload(image, side))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(|e| GenerateError::Rejected(format!("reference not encodable: {e}")))?;
+            let total: u64 = encoded.iter().map(|b| b.len() as u64).sum();
+            if total <= capabilities.max_reference_bytes {
+                break encoded;
+            }
+            if side <= MIN_REFERENCE_SIDE {
+                return Err(GenerateError::Rejected(format!(
+                    "the references take {total} bytes at {side} px, over the model's {}",
+                    capabilities.max_reference_bytes
+                )));
+            }
+            side = (side * 3 / 4).max(MIN_REFERENCE_SIDE);
+        };
         let output = input.output;
         let request = GenerationRequest {
             brief: input.brief.text.clone(),
@@ -93,7 +118,12 @@ impl ImageGenerator for HostedGenerator {
 fn provider_config(settings: &ProviderSettings) -> ProviderConfig {
     ProviderConfig {
         request_timeout: settings.request_timeout,
-        ..ProviderConfig::new(&settings.base_url, &settings.api_key, &settings.model)
+        ..ProviderConfig::new(
+            &settings.base_url,
+            &settings.api_key,
+            &settings.model,
+            settings.capabilities.clone(),
+        )
     }
 }
 
@@ -168,7 +198,15 @@ mod tests {
             "data": adgen_testkit::b64(&answer_png)}}]},
             "finishReason": "STOP"}]});
         let server = TestServer::plain(move |_| Reply::json(200, &answer)).await;
-        let config = ProviderConfig::new(server.url("http", ""), "key", "configured-model");
+        let config = ProviderConfig::new(
+            server.url("http", ""),
+            "key",
+            "configured-model",
+            adgen::models::ModelTable::shipped()
+                .get("gemini-3-pro-image-preview")
+                .cloned()
+                .expect("shipped"),
+        );
         let generator = HostedGenerator::new(
             Box::new(GeminiClient::new(config).expect("client")),
             Arc::new(adgen_render::Codec::default()),

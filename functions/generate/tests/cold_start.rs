@@ -15,7 +15,11 @@ async fn config_with_secret(b: &Backend, secret: &str) -> GenerateConfig {
         generator: GeneratorConfig::Gemini(ProviderSettings {
             base_url: "https://generativelanguage.googleapis.com".into(),
             api_key: String::new(),
-            model: "some-image-model".into(),
+            model: "gemini-3-pro-image-preview".into(),
+            capabilities: adgen::models::ModelTable::shipped()
+                .get("gemini-3-pro-image-preview")
+                .cloned()
+                .expect("shipped"),
             request_timeout: std::time::Duration::from_secs(60),
         }),
         provider_key_secret: Some(secret.to_owned()),

@@ -21,8 +21,9 @@ pub fn render(read: &JobRead, query: &JobQuery) -> Value {
         let d = &job.diagnostics;
         payload.insert(
             "diagnostics".into(),
-            json!({ "brief": d.brief, "provider": d.provider, "steps": d.steps, "attempts": job.claims,
-                    "fetches": d.fetches, "language": d.language, "text_fit": d.text_fit }),
+            json!({ "brief": d.brief, "provider": d.provider, "provider_error": d.provider_error,
+                    "steps": d.steps, "attempts": job.claims, "fetches": d.fetches,
+                    "language": d.language, "text_fit": d.text_fit }),
         );
     }
     if let Some(fields) = &query.fields {

@@ -267,6 +267,10 @@ pub struct Diagnostics {
     pub brief: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    /// The provider's answer to a request it refused (`HTTP 400 invalid_value`): its status
+    /// and error code, never its message (which may quote the prompt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_error: Option<String>,
     #[serde(default)]
     pub steps: Vec<StepTiming>,
     /// Brand extraction: every fetch and its outcome, in order.

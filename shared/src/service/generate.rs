@@ -306,7 +306,15 @@ impl Worker {
                 thinking_intensity: work.output.thinking_intensity(),
             })
             .await
-            .map_err(generation_stop)?;
+            .map_err(|e| {
+                if let GenerateError::RequestRefused { status, code, .. } = &e {
+                    attempt.job.diagnostics.provider_error = Some(match code {
+                        Some(code) => format!("HTTP {status} {code}"),
+                        None => format!("HTTP {status}"),
+                    });
+                }
+                generation_stop(self.generator.name(), e)
+            })?;
 
         attempt.enter(Phase::PostProcessing).await?;
         let mut generated = generated;
@@ -545,7 +553,7 @@ fn reference_invalid(index: usize, why: &str) -> Stop {
     )
 }
 
-fn generation_stop(e: GenerateError) -> Stop {
+fn generation_stop(provider: &str, e: GenerateError) -> Stop {
     match e {
         GenerateError::Blocked(reason) => Stop::Fail(
             FailureCode::GenerationBlocked,
@@ -561,6 +569,32 @@ fn generation_stop(e: GenerateError) -> Stop {
             Stop::Fail(
                 FailureCode::InternalStepFailed,
                 failure_message(FailureCode::InternalStepFailed).into(),
+            )
+        }
+        GenerateError::RequestRefused {
+            status,
+            code,
+            message,
+        } => {
+            // Ours to fix: the request did not match what the provider takes.
+            tracing::error!(provider, status, code = code.as_deref(), %message, "provider refused a request adgen built");
+            Stop::Fail(
+                FailureCode::InternalStepFailed,
+                failure_message(FailureCode::InternalStepFailed).into(),
+            )
+        }
+        GenerateError::AccountRefused { issue, detail } => {
+            // The operator's to fix (billing, key); every job fails the same way until then.
+            tracing::error!(
+                provider,
+                issue = issue.as_str(),
+                %detail,
+                "OPERATOR ACTION NEEDED: the image provider refused the account"
+            );
+            crate::metrics::provider_account_refused(provider, issue.as_str());
+            Stop::Fail(
+                FailureCode::ProviderUnavailable,
+                failure_message(FailureCode::ProviderUnavailable).into(),
             )
         }
     }

@@ -1,8 +1,9 @@
 //! Gemini image models through `POST {base}/v1beta/models/{model}:generateContent`.
 //!
-//! The request asks for an image only, at the job's aspect ratio and size class
-//! (`imageConfig`), with the brief as the first part and each reference as an `inline_data`
-//! part. `thinking_intensity` is not sent: whether and how a Gemini image model accepts a
+//! The request asks for an image only, at the aspect ratio and size class the model's
+//! capability entry allows nearest the job's (`imageConfig`; `adgen::models`: Gemini 3 Pro
+//! Image has neither the extreme ratios nor the 512 class), with the brief as the first part
+//! and each reference as an `inline_data` part. `thinking_intensity` is not sent: whether and how a Gemini image model accepts a
 //! thinking setting differs per model, and an unaccepted field fails the whole request.
 
 use async_trait::async_trait;
@@ -14,7 +15,9 @@ use url::Url;
 use super::types::{GeneratedImage, GenerationRequest, ProviderConfig, decode_image};
 use super::{ProviderClient, Transport, secret_header};
 use crate::http_client::ClientBuildError;
-use adgen::contract::output::AspectRatio;
+use adgen::contract::output::{AspectRatio, Resolution};
+use adgen::models::Ask;
+use adgen::models::ModelCapabilities;
 use adgen::ports::GenerateError;
 
 /// `finishReason`s that mean the model refused on content grounds (safety, prohibited
@@ -56,8 +59,25 @@ impl ProviderClient for GeminiClient {
         "gemini"
     }
 
+    fn capabilities(&self) -> &ModelCapabilities {
+        &self.transport.config().capabilities
+    }
+
     async fn generate(&self, request: &GenerationRequest) -> Result<GeneratedImage, GenerateError> {
-        let body = serde_json::to_vec(&request_body(request))
+        let config = self.transport.config();
+        let Ask::Classes {
+            aspect_ratio,
+            image_size,
+        } = config
+            .capabilities
+            .ask(request.width, request.height, request.resolution)
+        else {
+            return Err(GenerateError::Rejected(format!(
+                "the capability entry of {} is not a Gemini one",
+                config.model
+            )));
+        };
+        let body = serde_json::to_vec(&request_body(request, aspect_ratio, image_size))
             .map_err(|e| GenerateError::Rejected(format!("request not serialisable: {e}")))?;
         let answer = self
             .transport
@@ -106,13 +126,15 @@ struct GenerationConfig<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ImageConfig<'a> {
-    /// Left out for `auto` (which the worker resolves first), letting the model choose.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aspect_ratio: Option<&'a str>,
+    aspect_ratio: &'a str,
     image_size: &'a str,
 }
 
-fn request_body(request: &GenerationRequest) -> GenerateContentRequest<'_> {
+fn request_body(
+    request: &GenerationRequest,
+    aspect_ratio: AspectRatio,
+    image_size: Resolution,
+) -> GenerateContentRequest<'_> {
     let mut parts = vec![RequestPart::Text {
         text: &request.brief,
     }];
@@ -130,9 +152,8 @@ fn request_body(request: &GenerationRequest) -> GenerateContentRequest<'_> {
         generation_config: GenerationConfig {
             response_modalities: ["IMAGE"],
             image_config: ImageConfig {
-                aspect_ratio: (request.aspect_ratio != AspectRatio::Auto)
-                    .then(|| request.aspect_ratio.as_str()),
-                image_size: request.resolution.as_str(),
+                aspect_ratio: aspect_ratio.as_str(),
+                image_size: image_size.as_str(),
             },
         },
     }
@@ -221,7 +242,11 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::providers::types::tests::{request, test_config};
+    use crate::providers::types::tests::{request, test_config_for};
+
+    fn test_config(server: &TestServer) -> ProviderConfig {
+        test_config_for(server, "gemini-3-pro-image-preview")
+    }
     use adgen_testkit::b64;
     use adgen_testkit::images as samples;
     use adgen_testkit::tls_server::{Reply, TestServer};
@@ -407,11 +432,48 @@ mod tests {
         })
         .await;
         match result {
-            Err(GenerateError::Rejected(reason)) => {
-                assert!(reason.contains("HTTP 404: NOT_FOUND"), "{reason}");
+            Err(GenerateError::RequestRefused { status, code, .. }) => {
+                assert_eq!((status, code.as_deref()), (404, Some("NOT_FOUND")));
             }
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_daily_quota_or_an_invalid_key_is_the_account_not_retried() {
+        use adgen::ports::AccountIssue;
+        let daily = json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+            "message": "You exceeded your current quota.",
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                    "quotaMetric": "generativelanguage.googleapis.com/generate_requests_per_model_per_day",
+                    "quotaId": "GenerateRequestsPerDayPerProjectPerModel"}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3600s"}]}});
+        let bad_key = json!({"error": {"code": 400, "status": "INVALID_ARGUMENT",
+            "message": "API key not valid. Please pass a valid API key.",
+            "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                         "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}});
+        for (status, body, issue) in [
+            (429, daily, AccountIssue::Quota),
+            (400, bad_key, AccountIssue::Authentication),
+        ] {
+            let (server, result) = run(test_config, move |_| Reply::json(status, &body)).await;
+            match &result {
+                Err(GenerateError::AccountRefused { issue: got, .. }) => assert_eq!(*got, issue),
+                other => panic!("{status}: unexpected {other:?}"),
+            }
+            assert_eq!(server.requests().len(), 1, "{status} must not be retried");
+        }
+        // A per-minute RESOURCE_EXHAUSTED is transient: retried.
+        let minute = json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "slow down",
+            "details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                "quotaId": "GenerateRequestsPerMinutePerProjectPerModel"}]}]}});
+        let (server, result) = run(test_config, move |_| Reply::json(429, &minute)).await;
+        assert!(
+            matches!(result, Err(GenerateError::Unavailable(_))),
+            "{result:?}"
+        );
+        assert_eq!(server.requests().len(), 3, "retried up to max_attempts");
     }
 }

@@ -6,15 +6,19 @@
 //! within months, so the code names none.
 //!
 //! - `types`: the request, configuration, image and error types both providers share;
-//! - `transport`: the shared HTTP send (retry loop, backoff, capped body reading).
+//! - `transport`: the shared HTTP send (retry loop, backoff, capped body reading);
+//! - `live` (tests only): opt-in smoke tests against the real APIs.
 
 pub mod gemini;
+#[cfg(test)]
+mod live;
 pub mod openai;
 mod transport;
 mod types;
 
 use async_trait::async_trait;
 
+use adgen::models::ModelCapabilities;
 use adgen::ports::GenerateError;
 
 pub(crate) use transport::{Transport, secret_header};
@@ -24,5 +28,7 @@ pub use types::{GeneratedImage, GenerationRequest, ProviderConfig, ProviderImage
 pub trait ProviderClient: Send + Sync {
     /// The provider's name, as recorded in `payload.provider`.
     fn name(&self) -> &'static str;
+    /// What the configured model accepts.
+    fn capabilities(&self) -> &ModelCapabilities;
     async fn generate(&self, request: &GenerationRequest) -> Result<GeneratedImage, GenerateError>;
 }

@@ -1,11 +1,14 @@
 //! OpenAI GPT image models: `POST {base}/v1/images/generations` without references,
-//! `POST {base}/v1/images/edits` (JSON, references as data URLs) with them.
+//! `POST {base}/v1/images/edits` with them.
 //!
 //! Choices:
-//! - `size`: GPT image models take any `WxH` with both sides multiples of 16, a long:short
-//!   ratio of at most 3, at most 3840 px a side and 655,360..=8,294,400 pixels. We ask for
-//!   the valid size nearest the job's size (ratio first, then area); the worker crops and
-//!   scales to the exact output, as it must for 1:4, 4:1, 1:8 and 8:1 anyway.
+//! - `size`: what the model's capability entry allows (`adgen::models`): any `WxH` within
+//!   `gpt-image-2`'s rules, one of the standard sizes for the others; the size nearest the
+//!   job's (ratio first, then area). The worker crops and scales the answer to the exact
+//!   output, as it must for 1:4, 4:1, 1:8 and 8:1 anyway.
+//! - Edits: a JSON body with the references as data URLs for models with fixed sizes (the
+//!   JSON edit body's `size` lists only the standard ones); `multipart/form-data` with
+//!   `image[]` files for models that take any size (the form's `size` is a free string).
 //! - `quality`: `minimal` thinking → `medium`, `high` → `high`. `low` is draft quality, too
 //!   rough for a delivered ad even on the default (minimal) path.
 
@@ -19,6 +22,8 @@ use super::types::{CallError, GeneratedImage, GenerationRequest, ProviderConfig,
 use super::{ProviderClient, Transport, secret_header};
 use crate::http_client::ClientBuildError;
 use adgen::contract::output::ThinkingIntensity;
+use adgen::models::ModelCapabilities;
+use adgen::models::{Ask, EditEncoding, Size};
 use adgen::ports::GenerateError;
 
 /// Error codes of a content refusal (`moderation_blocked` for GPT image models,
@@ -54,32 +59,54 @@ impl ProviderClient for OpenAiClient {
         "openai"
     }
 
+    fn capabilities(&self) -> &ModelCapabilities {
+        &self.transport.config().capabilities
+    }
+
     async fn generate(&self, request: &GenerationRequest) -> Result<GeneratedImage, GenerateError> {
-        let body = request_body(&self.transport.config().model, request);
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| GenerateError::Rejected(format!("request not serialisable: {e}")))?;
-        let url = if request.references.is_empty() {
-            &self.generations
-        } else {
-            &self.edits
+        let config = self.transport.config();
+        let Ask::Size(size) =
+            config
+                .capabilities
+                .ask(request.width, request.height, request.resolution)
+        else {
+            return Err(GenerateError::Rejected(format!(
+                "the capability entry of {} is not an OpenAI one",
+                config.model
+            )));
         };
-        let answer =
-            self.transport
-                .post_json(url, body.into())
-                .await
-                .map_err(|error| match error {
-                    CallError::Refused { error, .. }
-                        if error
-                            .code
-                            .as_deref()
-                            .is_some_and(|code| REFUSAL_CODES.contains(&code)) =>
-                    {
-                        GenerateError::Blocked(
-                            "the image model's moderation refused the request".into(),
-                        )
-                    }
-                    other => other.into(),
-                })?;
+        let fields = Fields::of(&config.model, request, size);
+        let (url, body, content_type) = if request.references.is_empty() {
+            (
+                &self.generations,
+                json_body(&fields, request)?,
+                JSON.to_owned(),
+            )
+        } else if config.capabilities.edit_encoding == EditEncoding::Multipart {
+            let boundary = boundary();
+            let form = multipart(&fields, request, &boundary);
+            let content_type = format!("multipart/form-data; boundary={boundary}");
+            (&self.edits, form, content_type)
+        } else {
+            (&self.edits, json_body(&fields, request)?, JSON.to_owned())
+        };
+        let answer = self
+            .transport
+            .post(url, body.into(), &content_type)
+            .await
+            .map_err(|error| match error {
+                CallError::Refused { error, .. }
+                    if error
+                        .code
+                        .as_deref()
+                        .is_some_and(|code| REFUSAL_CODES.contains(&code)) =>
+                {
+                    GenerateError::Blocked(
+                        "the image model's moderation refused the request".into(),
+                    )
+                }
+                other => other.into(),
+            })?;
         let response: ImagesResponse = serde_json::from_slice(&answer).map_err(|e| {
             GenerateError::Unavailable(format!("unreadable answer from {}: {e}", self.name()))
         })?;
@@ -92,12 +119,50 @@ impl ProviderClient for OpenAiClient {
     }
 }
 
+const JSON: &str = "application/json";
+
+/// The fields every request carries, whatever its encoding.
+struct Fields<'a> {
+    model: &'a str,
+    prompt: &'a str,
+    size: String,
+    quality: &'static str,
+    output_format: &'static str,
+}
+
+impl<'a> Fields<'a> {
+    fn of(model: &'a str, request: &'a GenerationRequest, size: Size) -> Self {
+        Self {
+            model,
+            prompt: &request.brief,
+            size: size.to_string(),
+            quality: match request.thinking_intensity {
+                ThinkingIntensity::Minimal => "medium",
+                ThinkingIntensity::High => "high",
+            },
+            output_format: request.format.as_str(),
+        }
+    }
+
+    /// As form fields, in the JSON body's order.
+    fn pairs(&self) -> [(&'static str, &str); 6] {
+        [
+            ("model", self.model),
+            ("prompt", self.prompt),
+            ("n", "1"),
+            ("size", &self.size),
+            ("quality", self.quality),
+            ("output_format", self.output_format),
+        ]
+    }
+}
+
 #[derive(Serialize)]
 struct ImageRequest<'a> {
     model: &'a str,
     prompt: &'a str,
     n: u32,
-    size: String,
+    size: &'a str,
     quality: &'static str,
     output_format: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -109,18 +174,15 @@ struct ImageReference {
     image_url: String,
 }
 
-fn request_body<'a>(model: &'a str, request: &'a GenerationRequest) -> ImageRequest<'a> {
-    let (width, height) = api_size(request.width, request.height);
-    ImageRequest {
-        model,
-        prompt: &request.brief,
+/// `CreateImageRequest`, or `EditImageBodyJsonParam` with the references as data URLs.
+fn json_body(fields: &Fields<'_>, request: &GenerationRequest) -> Result<Vec<u8>, GenerateError> {
+    let body = ImageRequest {
+        model: fields.model,
+        prompt: fields.prompt,
         n: 1,
-        size: format!("{width}x{height}"),
-        quality: match request.thinking_intensity {
-            ThinkingIntensity::Minimal => "medium",
-            ThinkingIntensity::High => "high",
-        },
-        output_format: request.format.as_str(),
+        size: &fields.size,
+        quality: fields.quality,
+        output_format: fields.output_format,
         images: request
             .references
             .iter()
@@ -132,7 +194,59 @@ fn request_body<'a>(model: &'a str, request: &'a GenerationRequest) -> ImageRequ
                 ),
             })
             .collect(),
+    };
+    serde_json::to_vec(&body)
+        .map_err(|e| GenerateError::Rejected(format!("request not serialisable: {e}")))
+}
+
+/// A boundary no image is likely to hold: 32 random hex digits after a fixed prefix.
+fn boundary() -> String {
+    let mut random = [0u8; 16];
+    // Without randomness the time still makes the boundary unlikely to occur in the data.
+    if getrandom::fill(&mut random).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        random = nanos.to_le_bytes();
     }
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    format!("adgen-{hex}")
+}
+
+/// `CreateImageEditRequest` as `multipart/form-data` (RFC 7578): the text fields, then one
+/// `image[]` file part per reference.
+fn multipart(fields: &Fields<'_>, request: &GenerationRequest, boundary: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(
+        request
+            .references
+            .iter()
+            .map(|r| r.bytes.len() + 200)
+            .sum::<usize>()
+            + 1024,
+    );
+    for (name, value) in fields.pairs() {
+        out.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    for (index, image) in request.references.iter().enumerate() {
+        let extension = image.mime.rsplit('/').next().unwrap_or("bin");
+        out.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"image[]\"; filename=\"reference-{index}.{extension}\"\r\nContent-Type: {}\r\n\r\n",
+                image.mime
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(&image.bytes);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    out
 }
 
 #[derive(Deserialize)]
@@ -146,46 +260,6 @@ struct ImageData {
     b64_json: Option<String>,
 }
 
-const MIN_PIXELS: f64 = 655_360.0;
-const MAX_PIXELS: f64 = 8_294_400.0;
-const MAX_EDGE: u32 = 3840;
-const MAX_RATIO: f64 = 3.0;
-
-/// The valid API size nearest `width`×`height`: the ratio clamped to 1:3..3:1, the area
-/// clamped to the allowed pixel range, the long side to 3840; then the best of the nearby
-/// multiple-of-16 sizes that satisfy every rule (ratio error weighs double the area error).
-fn api_size(width: u32, height: u32) -> (u32, u32) {
-    let ratio =
-        (f64::from(width.max(1)) / f64::from(height.max(1))).clamp(1.0 / MAX_RATIO, MAX_RATIO);
-    let area = (f64::from(width) * f64::from(height)).clamp(MIN_PIXELS, MAX_PIXELS);
-    let (w, h) = ((area * ratio).sqrt(), (area / ratio).sqrt());
-    let shrink = (f64::from(MAX_EDGE) / w.max(h)).min(1.0);
-    let (w, h) = (w * shrink, h * shrink);
-    let (w16, h16) = ((w / 16.0).round() as i64, (h / 16.0).round() as i64);
-    let score = |(w, h): (u32, u32)| {
-        let (w, h) = (f64::from(w), f64::from(h));
-        2.0 * ((w / h).ln() - ratio.ln()).abs() + (w * h / (area * shrink * shrink)).ln().abs()
-    };
-    (w16 - 2..=w16 + 2)
-        .flat_map(|a| (h16 - 2..=h16 + 2).map(move |b| (a, b)))
-        .filter(|&(a, b)| a >= 1 && b >= 1)
-        .map(|(a, b)| (a as u32 * 16, b as u32 * 16))
-        .filter(|&size| allowed(size))
-        .min_by(|x, y| score(*x).total_cmp(&score(*y)))
-        // Unreachable for any input (the ideal size is valid and ±2 steps hold a valid one);
-        // the API's default size keeps the request well-formed all the same.
-        .unwrap_or((1024, 1024))
-}
-
-fn allowed((w, h): (u32, u32)) -> bool {
-    let pixels = f64::from(w) * f64::from(h);
-    w % 16 == 0
-        && h % 16 == 0
-        && w.max(h) <= MAX_EDGE
-        && f64::from(w.max(h)) <= MAX_RATIO * f64::from(w.min(h))
-        && (MIN_PIXELS..=MAX_PIXELS).contains(&pixels)
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -194,10 +268,11 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::providers::types::tests::{request, test_config};
-    use adgen::contract::output::{AspectRatio, ImageFormat, Resolution, pixel_size};
+    use crate::providers::types::tests::{request, test_config, test_config_for};
+    use adgen::contract::output::ImageFormat;
     use adgen_testkit::b64;
     use adgen_testkit::images as samples;
+    use adgen_testkit::providers::parse_multipart;
     use adgen_testkit::tls_server::{Reply, Request, TestServer};
 
     fn image_answer(png: &[u8]) -> Value {
@@ -214,34 +289,6 @@ mod tests {
         let client = OpenAiClient::new(config(&server)).expect("client");
         let result = client.generate(request).await;
         (server, result)
-    }
-
-    #[test]
-    fn sizes_follow_the_api_rules_for_every_ratio_and_resolution() {
-        for &ratio in AspectRatio::ALL.iter().filter(|r| **r != AspectRatio::Auto) {
-            for &resolution in Resolution::ALL {
-                let (w, h) = pixel_size(ratio, resolution);
-                let (aw, ah) = api_size(w, h);
-                assert!(allowed((aw, ah)), "{ratio:?} {resolution:?}: {aw}x{ah}");
-                let wanted = (f64::from(w) / f64::from(h)).clamp(1.0 / 3.0, 3.0);
-                let got = f64::from(aw) / f64::from(ah);
-                assert!(
-                    (got / wanted - 1.0).abs() < 0.05,
-                    "{ratio:?} {resolution:?}: {aw}x{ah}"
-                );
-            }
-        }
-        // Within the rules the job's own size is kept.
-        assert_eq!(api_size(1024, 1024), (1024, 1024));
-        assert_eq!(api_size(912, 1136), (912, 1136));
-        assert_eq!(api_size(1360, 768), (1360, 768));
-        // Too small: scaled up to the minimum area.
-        assert_eq!(api_size(512, 512), (816, 816));
-        // Too large: the largest allowed area, then the 3840 px edge.
-        assert_eq!(api_size(4096, 4096), (2880, 2880));
-        assert_eq!(api_size(5456, 3072), (3840, 2160));
-        // Beyond 3:1: clamped to 3:1 at about the same area.
-        assert_eq!(api_size(2896, 368), (1776, 592));
     }
 
     #[tokio::test]
@@ -268,24 +315,80 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn edits_carry_the_references_as_data_urls() {
+    async fn fixed_size_models_edit_through_json_with_data_urls() {
         let answer = image_answer(&samples::png(8, 10));
         let mut high = request(2);
         high.thinking_intensity = ThinkingIntensity::High;
         high.format = ImageFormat::Jpeg;
-        let (server, result) = run(test_config, &high, move |_| Reply::json(200, &answer)).await;
+        let config = |server: &TestServer| test_config_for(server, "gpt-image-1.5");
+        let (server, result) = run(config, &high, move |_| Reply::json(200, &answer)).await;
         assert!(result.is_ok(), "{result:?}");
         let sent = &server.requests()[0];
         assert_eq!(sent.path, "/v1/images/edits");
+        assert_eq!(sent.header("content-type"), Some("application/json"));
         let body = sent.json();
         assert_eq!(body["quality"], "high");
         assert_eq!(body["output_format"], "jpeg");
+        // 4:5 asked of a model with three sizes: the nearest ratio, 2:3.
+        assert_eq!(body["size"], "1024x1536");
         assert_eq!(
             body["images"],
             json!([
                 {"image_url": format!("data:image/png;base64,{}", b64(&samples::png(3, 2)))},
                 {"image_url": format!("data:image/jpeg;base64,{}", b64(&samples::jpeg_header(8, 8)))},
             ])
+        );
+    }
+
+    #[tokio::test]
+    async fn free_size_models_edit_through_multipart_files() {
+        let answer = image_answer(&samples::png(8, 10));
+        let (server, result) =
+            run(test_config, &request(2), move |_| Reply::json(200, &answer)).await;
+        assert!(result.is_ok(), "{result:?}");
+        let sent = &server.requests()[0];
+        assert_eq!(sent.path, "/v1/images/edits");
+        let content_type = sent.header("content-type").expect("content type");
+        assert!(
+            content_type.starts_with("multipart/form-data; boundary="),
+            "{content_type}"
+        );
+        let parts = parse_multipart(content_type, &sent.body).expect("a valid form");
+        let text = |name: &str| {
+            parts
+                .iter()
+                .find(|p| p.name == name && p.filename.is_none())
+                .map(|p| String::from_utf8_lossy(&p.data).into_owned())
+        };
+        assert_eq!(text("model").as_deref(), Some("test-model"));
+        assert_eq!(
+            text("size").as_deref(),
+            Some("912x1136"),
+            "any size goes as a string"
+        );
+        assert_eq!(text("n").as_deref(), Some("1"));
+        assert_eq!(text("quality").as_deref(), Some("medium"));
+        let files: Vec<(&str, Option<&str>, &[u8])> = parts
+            .iter()
+            .filter(|p| p.filename.is_some())
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.content_type.as_deref(),
+                    p.data.as_slice(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("image[]", Some("image/png"), &samples::png(3, 2)[..]),
+                (
+                    "image[]",
+                    Some("image/jpeg"),
+                    &samples::jpeg_header(8, 8)[..]
+                ),
+            ]
         );
     }
 
@@ -337,12 +440,39 @@ mod tests {
             .await;
             match (blocked, &result) {
                 (true, Err(GenerateError::Blocked(_))) => {}
-                (false, Err(GenerateError::Rejected(reason))) => {
-                    assert!(reason.contains(code), "{reason}");
+                (
+                    false,
+                    Err(GenerateError::RequestRefused {
+                        status: s, code: c, ..
+                    }),
+                ) => {
+                    assert_eq!((*s, c.as_deref()), (status, Some(code)));
                 }
                 _ => panic!("{code}: unexpected {result:?}"),
             }
             assert_eq!(server.requests().len(), 1, "{code} must not be retried");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_exhausted_quota_or_a_bad_key_is_the_account_not_retried() {
+        use adgen::ports::AccountIssue;
+        for (status, code, issue) in [
+            (429, Some("insufficient_quota"), AccountIssue::Quota),
+            (401, Some("invalid_api_key"), AccountIssue::Authentication),
+            (403, None, AccountIssue::Authentication),
+        ] {
+            let error = json!({"error": {"message": "You exceeded your current quota, please check your plan and billing details.",
+                                          "type": "insufficient_quota", "param": null, "code": code}});
+            let (server, result) = run(test_config, &request(0), move |_| {
+                Reply::json(status, &error)
+            })
+            .await;
+            match &result {
+                Err(GenerateError::AccountRefused { issue: got, .. }) => assert_eq!(*got, issue),
+                other => panic!("{status} {code:?}: unexpected {other:?}"),
+            }
+            assert_eq!(server.requests().len(), 1, "{status} must not be retried");
         }
     }
 

@@ -63,9 +63,19 @@ impl Transport {
     /// POSTs a JSON body and returns the body of the 2xx answer, retrying 429 and 5xx
     /// answers and refused connections up to `max_attempts`.
     pub(crate) async fn post_json(&self, url: &Url, body: Bytes) -> Result<Bytes, CallError> {
+        self.post(url, body, "application/json").await
+    }
+
+    /// As [`post_json`](Self::post_json), for a body of `content_type`.
+    pub(crate) async fn post(
+        &self,
+        url: &Url,
+        body: Bytes,
+        content_type: &str,
+    ) -> Result<Bytes, CallError> {
         let mut attempt = 1;
         loop {
-            match self.attempt(url, body.clone()).await {
+            match self.attempt(url, body.clone(), content_type).await {
                 Ok(answer) => return Ok(answer),
                 Err(AttemptError::Final(error)) => return Err(error),
                 Err(AttemptError::Retryable {
@@ -91,11 +101,16 @@ impl Transport {
         }
     }
 
-    async fn attempt(&self, url: &Url, body: Bytes) -> Result<Bytes, AttemptError> {
+    async fn attempt(
+        &self,
+        url: &Url,
+        body: Bytes,
+        content_type: &str,
+    ) -> Result<Bytes, AttemptError> {
         let response = self
             .http
             .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body)
             .send()
             .await
@@ -122,6 +137,12 @@ impl Transport {
             return Ok(answer);
         }
         let error = ApiError::parse(&answer);
+        if let Some(issue) = error.account_issue(status) {
+            return Err(AttemptError::Final(CallError::Account {
+                issue,
+                detail: format!("HTTP {status}: {error}"),
+            }));
+        }
         if status == 429 || status >= 500 {
             return Err(AttemptError::Retryable {
                 reason: format!("HTTP {status}: {error}"),
@@ -205,7 +226,12 @@ mod tests {
         let config = ProviderConfig {
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(1),
-            ..ProviderConfig::new("http://x", "k", "m")
+            ..ProviderConfig::new(
+                "http://x",
+                "k",
+                "m",
+                crate::providers::types::tests::capabilities("gpt-image-2"),
+            )
         };
         for (attempt, full) in [
             (1, 100),
@@ -237,7 +263,12 @@ mod tests {
         let config = ProviderConfig {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(1),
-            ..ProviderConfig::new(format!("http://127.0.0.1:{closed_port}"), "k", "m")
+            ..ProviderConfig::new(
+                format!("http://127.0.0.1:{closed_port}"),
+                "k",
+                "m",
+                crate::providers::types::tests::capabilities("gpt-image-2"),
+            )
         };
         let url = Transport::endpoint(&config, "/x").expect("url");
         let transport = Transport::new("test", config, HeaderMap::new()).expect("transport");

@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use adgen::contract::output::{AspectRatio, ImageFormat, Resolution, ThinkingIntensity};
 use adgen::contract::reference::ImageKind;
-use adgen::ports::GenerateError;
+use adgen::models::ModelCapabilities;
+use adgen::ports::{AccountIssue, GenerateError};
 
 /// What to generate, already resolved by the worker.
 #[derive(Debug, Clone)]
@@ -68,6 +69,8 @@ pub struct ProviderConfig {
     pub base_url: String,
     pub api_key: String,
     pub model: String,
+    /// What the model accepts (its entry in the model table).
+    pub capabilities: ModelCapabilities,
     /// For one HTTP attempt, answer included. Generation takes tens of seconds to minutes.
     pub request_timeout: Duration,
     /// Attempts in all (the first included) for 429, 5xx and refused connections.
@@ -85,11 +88,13 @@ impl ProviderConfig {
         base_url: impl Into<String>,
         api_key: impl Into<String>,
         model: impl Into<String>,
+        capabilities: ModelCapabilities,
     ) -> Self {
         Self {
             base_url: base_url.into(),
             api_key: api_key.into(),
             model: model.into(),
+            capabilities,
             request_timeout: adgen::config::DEFAULT_PROVIDER_TIMEOUT,
             max_attempts: 4,
             initial_backoff: Duration::from_secs(1),
@@ -105,6 +110,7 @@ impl fmt::Debug for ProviderConfig {
             .field("base_url", &self.base_url)
             .field("api_key", &"<redacted>")
             .field("model", &self.model)
+            .field("capabilities", &self.capabilities)
             .field("request_timeout", &self.request_timeout)
             .field("max_attempts", &self.max_attempts)
             .field("initial_backoff", &self.initial_backoff)
@@ -124,6 +130,23 @@ pub(crate) struct ApiError {
     pub code: Option<String>,
     /// Gemini's `RetryInfo.retryDelay` ("30s"), its equivalent of `Retry-After`.
     pub retry_delay: Option<Duration>,
+    /// Gemini's `ErrorInfo.reason` (`API_KEY_INVALID`, …).
+    pub reason: Option<String>,
+    /// A Gemini `QuotaFailure` naming a per-day quota: nothing frees up within any retry.
+    pub daily_quota: bool,
+}
+
+impl ApiError {
+    /// What the answer says about the account, if it is the account that was refused: a
+    /// key that is not valid or not allowed (401, 403, Gemini's `API_KEY_INVALID`), or a
+    /// quota no retry can wait out (OpenAI's `insufficient_quota`, a Gemini per-day quota).
+    pub(crate) fn account_issue(&self, status: u16) -> Option<AccountIssue> {
+        if status == 401 || status == 403 || self.reason.as_deref() == Some("API_KEY_INVALID") {
+            return Some(AccountIssue::Authentication);
+        }
+        let quota = self.code.as_deref() == Some("insufficient_quota") || self.daily_quota;
+        (status == 429 && quota).then_some(AccountIssue::Quota)
+    }
 }
 
 impl ApiError {
@@ -151,10 +174,28 @@ impl ApiError {
             let seconds = detail.get("retryDelay")?.as_str()?.strip_suffix('s')?;
             Duration::try_from_secs_f64(seconds.parse().ok()?).ok()
         });
+        let reason = error
+            .details
+            .iter()
+            .find_map(|detail| detail.get("reason")?.as_str().map(str::to_owned));
+        let daily_quota = error.details.iter().any(|detail| {
+            detail
+                .get("violations")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|violations| {
+                    violations.iter().any(|v| {
+                        v.get("quotaId")
+                            .and_then(serde_json::Value::as_str)
+                            .is_some_and(|id| id.contains("PerDay"))
+                    })
+                })
+        });
         Self {
             message: error.message.unwrap_or_default(),
             code,
             retry_delay,
+            reason,
+            daily_quota,
         }
     }
 }
@@ -174,6 +215,8 @@ impl fmt::Display for ApiError {
 pub(crate) enum CallError {
     /// A 4xx other than 429: final. The provider decides whether it is a refusal.
     Refused { status: u16, error: ApiError },
+    /// The account was refused (see [`ApiError::account_issue`]): final.
+    Account { issue: AccountIssue, detail: String },
     /// Attempts used up, or a failure where another attempt could bill a second generation.
     Unavailable(String),
 }
@@ -181,9 +224,12 @@ pub(crate) enum CallError {
 impl From<CallError> for GenerateError {
     fn from(error: CallError) -> Self {
         match error {
-            CallError::Refused { status, error } => {
-                GenerateError::Rejected(format!("HTTP {status}: {error}"))
-            }
+            CallError::Refused { status, error } => GenerateError::RequestRefused {
+                status,
+                code: error.code,
+                message: error.message,
+            },
+            CallError::Account { issue, detail } => GenerateError::AccountRefused { issue, detail },
             CallError::Unavailable(reason) => GenerateError::Unavailable(reason),
         }
     }
@@ -211,15 +257,33 @@ pub(crate) mod tests {
     use adgen_testkit::images as samples;
     use adgen_testkit::tls_server::TestServer;
 
-    /// Tiny waits so retry tests stay fast.
-    pub(crate) fn test_config(server: &TestServer) -> ProviderConfig {
+    /// The shipped capabilities of `model`.
+    pub(crate) fn capabilities(model: &str) -> ModelCapabilities {
+        adgen::models::ModelTable::shipped()
+            .get(model)
+            .cloned()
+            .unwrap_or_else(|| panic!("{model} is shipped"))
+    }
+
+    /// Tiny waits so retry tests stay fast; `model`'s capabilities, sent as `test-model`.
+    pub(crate) fn test_config_for(server: &TestServer, model: &str) -> ProviderConfig {
         ProviderConfig {
             request_timeout: Duration::from_secs(5),
             max_attempts: 3,
             initial_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(50),
-            ..ProviderConfig::new(server.url("http", ""), "test-key", "test-model")
+            ..ProviderConfig::new(
+                server.url("http", ""),
+                "test-key",
+                "test-model",
+                capabilities(model),
+            )
         }
+    }
+
+    /// [`test_config_for`] an OpenAI model with the free size rule.
+    pub(crate) fn test_config(server: &TestServer) -> ProviderConfig {
+        test_config_for(server, "gpt-image-2")
     }
 
     /// A 4:5 request at 1K with up to two references.
@@ -256,6 +320,8 @@ pub(crate) mod tests {
                 message: "Quota exceeded".into(),
                 code: Some("RESOURCE_EXHAUSTED".into()),
                 retry_delay: Some(Duration::from_millis(1500)),
+                reason: None,
+                daily_quota: false,
             }
         );
         let openai = br#"{"error":{"message":"Rejected","type":"image_generation_user_error","param":null,"code":"moderation_blocked"}}"#;
@@ -270,7 +336,12 @@ pub(crate) mod tests {
 
     #[test]
     fn the_api_key_never_shows_in_debug_output() {
-        let config = ProviderConfig::new("https://api.example.com", "sk-secret", "m");
+        let config = ProviderConfig::new(
+            "https://api.example.com",
+            "sk-secret",
+            "m",
+            capabilities("gpt-image-2"),
+        );
         let shown = format!("{config:?}");
         assert!(!shown.contains("sk-secret"), "{shown}");
     }
