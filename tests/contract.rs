@@ -7,12 +7,14 @@ use std::sync::Arc;
 use adgen::auth::{ApiKeyRecord, KeyState};
 use adgen::brands::{Brand, BrandLogo, LogoFormat};
 use adgen::contract::output::OutputRequest;
+use adgen::contract::upload::{UploadId, UploadType};
 use adgen::idempotency::{IdempotencyRecord, IdempotencyScope, IdempotencyState, StoredResponse};
 use adgen::jobs::{
     AdInput, FailureCode, GenerationWork, Job, JobInput, JobLease, JobPayload, JobStatus, Phase,
     ReferenceSource, Work,
 };
 use adgen::ports::{Claim, CreateJob, JobMessage};
+use adgen::uploads::{Upload, UploadState};
 use adgen_tests::{Backend, on_every_backend};
 use bytes::Bytes;
 use uuid::Uuid;
@@ -27,6 +29,9 @@ on_every_backend!(
     brands_list_newest_first_with_totals_and_delete_per_organisation,
     blobs_round_trip_and_overwrite,
     blobs_are_deleted_idempotently,
+    blobs_are_sized_read_by_prefix_and_copied,
+    uploads_round_trip_and_are_used_once,
+    uploads_go_to_one_of_racing_consumers,
     queue_carries_ids_only,
     retried_messages_come_back_after_their_backoff,
     claims_are_exclusive_until_the_lease_expires,
@@ -773,4 +778,170 @@ async fn the_consumer_hides_counts_and_deletes_deliveries(b: Backend) {
             .is_empty(),
         "a deleted message never comes back"
     );
+}
+
+async fn blobs_are_sized_read_by_prefix_and_copied(b: Backend) {
+    let bytes: Vec<u8> = (0..200_000u32).map(|n| (n % 251) as u8).collect();
+    b.blobs
+        .put("uploads/o/a", Bytes::from(bytes.clone()), "image/jpeg")
+        .await
+        .expect("put");
+    assert_eq!(
+        b.blobs.size("uploads/o/a").await.expect("size"),
+        Some(200_000)
+    );
+    assert_eq!(b.blobs.size("uploads/o/missing").await.expect("size"), None);
+    let head = b
+        .blobs
+        .read_prefix("uploads/o/a", 1000)
+        .await
+        .expect("prefix");
+    assert_eq!(head.as_deref(), Some(&bytes[..1000]));
+    let all = b
+        .blobs
+        .read_prefix("uploads/o/a", 1 << 20)
+        .await
+        .expect("prefix");
+    assert_eq!(
+        all.as_deref(),
+        Some(&bytes[..]),
+        "a short object is read whole"
+    );
+    assert_eq!(
+        b.blobs
+            .read_prefix("uploads/o/missing", 10)
+            .await
+            .expect("prefix"),
+        None
+    );
+
+    assert!(
+        b.blobs
+            .copy("uploads/o/a", "staging/o/j/0")
+            .await
+            .expect("copy")
+    );
+    let copied = b
+        .blobs
+        .get("staging/o/j/0")
+        .await
+        .expect("get")
+        .expect("copied");
+    assert_eq!(copied.bytes, bytes);
+    assert_eq!(copied.content_type, "image/jpeg");
+    assert!(
+        !b.blobs
+            .copy("uploads/o/missing", "staging/o/j/1")
+            .await
+            .expect("copy")
+    );
+    assert_eq!(b.blobs.size("staging/o/j/1").await.expect("size"), None);
+}
+
+async fn uploads_round_trip_and_are_used_once(b: Backend) {
+    let org = Uuid::new_v4();
+    let upload = Upload::new(
+        UploadId::new(),
+        org,
+        UploadType::Webp,
+        12_345,
+        1_800_000_000,
+    );
+    assert_eq!(b.uploads.get(upload.id).await.expect("get"), None);
+    b.uploads.create(&upload).await.expect("create");
+    assert_eq!(
+        b.uploads.get(upload.id).await.expect("get"),
+        Some(upload.clone())
+    );
+    assert!(
+        b.uploads.create(&upload).await.is_err(),
+        "an id is written once"
+    );
+
+    let (job, other) = (Uuid::new_v4(), Uuid::new_v4());
+    assert!(b.uploads.consume(upload.id, job).await.expect("consume"));
+    assert!(
+        b.uploads.consume(upload.id, job).await.expect("consume"),
+        "the same consumer again (a retried submission)"
+    );
+    assert!(!b.uploads.consume(upload.id, other).await.expect("consume"));
+    let used = b
+        .uploads
+        .get(upload.id)
+        .await
+        .expect("get")
+        .expect("record");
+    assert_eq!(used.state, UploadState::Used { by: job });
+
+    b.uploads.release(upload.id, other).await.expect("release");
+    assert_eq!(
+        b.uploads
+            .get(upload.id)
+            .await
+            .expect("get")
+            .map(|u| u.state),
+        Some(UploadState::Used { by: job }),
+        "only the holder gives it back"
+    );
+    b.uploads.release(upload.id, job).await.expect("release");
+    assert_eq!(
+        b.uploads
+            .get(upload.id)
+            .await
+            .expect("get")
+            .map(|u| u.state),
+        Some(UploadState::Pending)
+    );
+    assert!(b.uploads.consume(upload.id, other).await.expect("consume"));
+    assert!(
+        !b.uploads
+            .consume(UploadId::new(), job)
+            .await
+            .expect("consume"),
+        "missing"
+    );
+    b.uploads
+        .release(UploadId::new(), job)
+        .await
+        .expect("releasing a missing upload");
+}
+
+async fn uploads_go_to_one_of_racing_consumers(b: Backend) {
+    let upload = Upload::new(
+        UploadId::new(),
+        Uuid::new_v4(),
+        UploadType::Png,
+        10,
+        1_800_000_000,
+    );
+    b.uploads.create(&upload).await.expect("create");
+    let consumers: Vec<Uuid> = (0..20).map(|_| Uuid::new_v4()).collect();
+    let tries = consumers.iter().map(|by| {
+        let uploads = b.uploads.clone();
+        let (id, by) = (upload.id, *by);
+        tokio::spawn(async move { uploads.consume(id, by).await.expect("consume") })
+    });
+    let mut winners = Vec::new();
+    for (n, joined) in futures_join(tries).await.into_iter().enumerate() {
+        if joined {
+            winners.push(consumers[n]);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one consumer wins");
+    assert_eq!(
+        b.uploads
+            .get(upload.id)
+            .await
+            .expect("get")
+            .map(|u| u.state),
+        Some(UploadState::Used { by: winners[0] })
+    );
+}
+
+async fn futures_join(handles: impl Iterator<Item = tokio::task::JoinHandle<bool>>) -> Vec<bool> {
+    let mut out = Vec::new();
+    for handle in handles.collect::<Vec<_>>() {
+        out.push(handle.await.expect("task"));
+    }
+    out
 }

@@ -34,7 +34,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use uuid::Uuid;
 
-pub use adgen_testkit::{b64, http::get as http_get, images};
+pub use adgen_testkit::{b64, http::get as http_get, http::put as http_put, images};
 
 /// Base of the result URLs the embedded adapter set mints in tests.
 pub const EMBEDDED_FILES_BASE: &str = "http://127.0.0.1:8080";
@@ -1030,6 +1030,18 @@ impl BlobStore for FaultyBlobs {
     }
     async fn delete(&self, key: &str) -> Result<(), PortError> {
         self.inner.delete(key).await
+    }
+    async fn size(&self, key: &str) -> Result<Option<u64>, PortError> {
+        self.inner.size(key).await
+    }
+    async fn read_prefix(&self, key: &str, len: usize) -> Result<Option<Bytes>, PortError> {
+        self.inner.read_prefix(key, len).await
+    }
+    async fn copy(&self, from: &str, to: &str) -> Result<bool, PortError> {
+        if to.starts_with(self.prefix) {
+            self.faults.hit("blobs").await?;
+        }
+        self.inner.copy(from, to).await
     }
 }
 

@@ -1,4 +1,4 @@
-//! Reference images as a client sends them (https URL, data URL, raw base64) and the URL rules
+//! Reference images as a client sends them (https URL, data URL, raw base64, upload://) and the URL rules
 //! of spec §6: never a panic; an accepted URL is https (or a local host only when allowed) and
 //! names no private address literally; accepted inline bytes are what they were sniffed as.
 #![no_main]
@@ -19,6 +19,9 @@ fuzz_target!(|data: &[u8]| {
         Ok(ReferenceImage::Inline(image)) => {
             assert_eq!(ImageKind::sniff(&image.bytes), Some(image.kind));
             assert!(image.bytes.len() <= 15 * 1024 * 1024);
+        }
+        Ok(ReferenceImage::Upload(id)) => {
+            assert!(text.trim().eq_ignore_ascii_case(&id.reference()), "{text}");
         }
         Err((code, message)) => assert!(!code.is_empty() && !message.is_empty()),
     }

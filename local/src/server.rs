@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adgen::contract::RequestId;
+use adgen::contract::reference::MAX_IMAGE_BYTES;
+use adgen::contract::upload::RECEIVE_PREFIX;
 use adgen::http::cors::Cors;
 use adgen::http::{Api, ApiError, HttpResponse};
 use adgen_embedded::{FolderBlobs, ServedFiles};
@@ -87,22 +89,29 @@ async fn handle(
             return answer.map(Full::new);
         }
     }
-    // Read at most one byte past the limit: enough for the API to answer 413, never more.
-    let bytes =
-        match tokio::time::timeout(BODY_TIMEOUT, read_bounded(body, max_body_bytes + 1)).await {
-            Ok(Ok(bytes)) => bytes,
-            Ok(Err(e)) => {
-                tracing::debug!(error = %e, "request body not read");
-                Bytes::new()
-            }
-            Err(_) => {
-                let request_id = RequestId::new();
-                tracing::info!(%request_id, "request body timed out");
-                return ApiError::request_timeout()
-                    .into_response(&request_id)
-                    .map(Full::new);
-            }
-        };
+    // Read at most one byte past the limit: enough for the API to answer 413, never more. An
+    // upload's PUT may carry a whole image (spec §11); the API then holds it to its declared
+    // length.
+    let limit = if parts.method == http::Method::PUT && parts.uri.path().starts_with(RECEIVE_PREFIX)
+    {
+        max_body_bytes.max(MAX_IMAGE_BYTES)
+    } else {
+        max_body_bytes
+    };
+    let bytes = match tokio::time::timeout(BODY_TIMEOUT, read_bounded(body, limit + 1)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "request body not read");
+            Bytes::new()
+        }
+        Err(_) => {
+            let request_id = RequestId::new();
+            tracing::info!(%request_id, "request body timed out");
+            return ApiError::request_timeout()
+                .into_response(&request_id)
+                .map(Full::new);
+        }
+    };
     let mut response: HttpResponse = api.handle(http::Request::from_parts(parts, bytes)).await;
     if let Some(cors) = cors {
         cors.apply(&request_headers, &mut response);

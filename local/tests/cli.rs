@@ -119,6 +119,30 @@ fn generate_with_a_local_reference_waits_and_writes_the_image() {
 }
 
 #[test]
+fn a_reference_too_large_to_send_inline_goes_by_upload() {
+    let server = Server::start();
+    let dir = TempDir::new("cli-upload");
+    // 9 MB: as a data URL it would be 12 MB, twice what a request may carry (413).
+    let reference = dir.path().join("camera.jpg");
+    std::fs::write(&reference, samples::jpeg_of_size(800, 600, 9_000_000)).expect("write");
+    let run = ok(adgen(
+        &server,
+        &[
+            "generate",
+            "--prompt",
+            "Our new espresso machine, in the kitchen",
+            "--ref",
+            path_arg(&reference),
+            "--wait",
+        ],
+    ));
+    let job_id = run.stdout.trim();
+    let job = json(&ok(adgen(&server, &["jobs", "get", job_id])));
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["payload"]["input"]["reference_image_count"], 1);
+}
+
+#[test]
 fn errors_are_one_line_with_their_own_exit_codes() {
     let server = Server::start_with(&["--allow-loopback-urls"]);
 

@@ -8,7 +8,7 @@
 //! - `contract`: wire types, validation, limits, envelopes, issues;
 //! - `models`: what each hosted image model accepts (aspect ratios, sizes, references) and
 //!   what to ask it for;
-//! - `auth`, `idempotency`, `ratelimit`, `jobs`, `brands`: records, state and their rules; `brief`: the
+//! - `auth`, `idempotency`, `ratelimit`, `jobs`, `brands`, `uploads`: records, state and their rules; `brief`: the
 //!   creative brief compiler and its copy planner (`brief::copy`: headline, supporting line,
 //!   call to action and language, from the prompt and the brand);
 //! - `ports`: the traits adapters implement, and the [`ports::Adapters`] bundle;
@@ -34,6 +34,7 @@ pub mod pixels;
 pub mod ports;
 pub mod ratelimit;
 pub mod service;
+pub mod uploads;
 pub mod webhooks;
 
 /// Unix time in whole seconds.

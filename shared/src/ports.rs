@@ -17,10 +17,12 @@ pub use crate::brands::LogoFormat;
 use crate::brands::{Brand, BrandPage};
 use crate::brief::CreativeBrief;
 use crate::contract::output::{Encoding, OutputApplied, ThinkingIntensity};
+use crate::contract::upload::UploadId;
 use crate::idempotency::{IdempotencyRecord, IdempotencyScope, StoredResponse};
 use crate::jobs::{Job, TextFit};
 use crate::pixels::{Colours, Pixels};
 use crate::ratelimit::Slice;
+use crate::uploads::Upload;
 use crate::webhooks::delivery::{Delivery, DeliveryMessage, DeliveryPage, Response};
 use crate::webhooks::{Endpoint, EndpointPage};
 
@@ -364,6 +366,40 @@ pub trait BlobStore: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<Blob>, PortError>;
     /// Removes the object at `key`; removing a missing object is no error.
     async fn delete(&self, key: &str) -> Result<(), PortError>;
+    /// The size in bytes of the object at `key`, without reading it; `None` when absent.
+    async fn size(&self, key: &str) -> Result<Option<u64>, PortError>;
+    /// The first `len` bytes of the object at `key` (fewer when it is shorter; a ranged GET),
+    /// never the whole of a large object; `None` when absent.
+    async fn read_prefix(&self, key: &str, len: usize) -> Result<Option<Bytes>, PortError>;
+    /// Copies the object at `from` to `to` (content type included) inside the store, without
+    /// passing the bytes through the caller. False when `from` is absent.
+    async fn copy(&self, from: &str, to: &str) -> Result<bool, PortError>;
+}
+
+/// Upload records (spec §11; rules in `crate::uploads`). Ids are random, so the record is
+/// found by id alone and its `org_id` is checked by the caller.
+#[async_trait]
+pub trait UploadStore: Send + Sync {
+    /// Writes a new, pending upload; it may be dropped after [`Upload::expires_at`].
+    async fn create(&self, upload: &Upload) -> Result<(), PortError>;
+    /// The record; one past its lifetime may still be returned (TTL deletes lazily): the
+    /// caller judges expiry.
+    async fn get(&self, id: UploadId) -> Result<Option<Upload>, PortError>;
+    /// One conditional write: a pending upload (or one `by` used already) becomes used by
+    /// `by`. False when it is missing or another job or brand used it.
+    async fn consume(&self, id: UploadId, by: Uuid) -> Result<bool, PortError>;
+    /// Takes back [`UploadStore::consume`] for a submission that failed: used by `by` becomes
+    /// pending again; anything else is left alone.
+    async fn release(&self, id: UploadId, by: Uuid) -> Result<(), PortError>;
+}
+
+/// Where a client PUTs an upload's bytes: a presigned S3 PUT bound to the upload's content
+/// type and length, or the local server's own route.
+#[async_trait]
+pub trait UploadTarget: Send + Sync {
+    /// A URL taking one PUT of exactly `upload.size_bytes` bytes with `Content-Type:
+    /// upload.content_type`, to `upload.object_key()`, until `upload.url_expires_at()`.
+    async fn put_url(&self, upload: &Upload) -> Result<String, PortError>;
 }
 
 pub trait Clock: Send + Sync {
@@ -633,4 +669,6 @@ pub struct Adapters {
     pub blobs: Arc<dyn BlobStore>,
     pub links: Arc<dyn ImageLinks>,
     pub watcher: Arc<dyn JobWatcher>,
+    pub uploads: Arc<dyn UploadStore>,
+    pub upload_target: Arc<dyn UploadTarget>,
 }

@@ -170,14 +170,42 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// A plain HTTP/1.1 GET over loopback (presigned emulator URLs, `adgen serve`): status,
 /// headers (names in lower case, in arrival order), body.
 pub async fn get(url: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    send("GET", url, &[], &[]).await
+}
+
+/// `PUT url` with a `Content-Type` and a body (an upload to a presigned URL).
+pub async fn put(
+    url: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    send("PUT", url, &[("Content-Type", content_type)], body).await
+}
+
+/// One request to an `http://` URL on a fresh connection, read to the close.
+async fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").expect("http URL");
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let mut stream = tokio::net::TcpStream::connect(authority)
         .await
         .expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if method != "GET" || !body.is_empty() {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.expect("write");
+    stream.write_all(body).await.expect("write body");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.expect("read");
     let Response {

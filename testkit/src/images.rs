@@ -43,6 +43,45 @@ pub fn noise_png(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
+/// A valid JPEG of `width`×`height` grown to exactly `total` bytes by comment (COM)
+/// segments placed after its frame header: a large file as a camera's may be (big metadata),
+/// whose dimensions are still near its start and whose pixels still decode.
+pub fn jpeg_of_size(width: u32, height: u32, total: usize) -> Vec<u8> {
+    let small = jpeg(width, height);
+    // Walk the segments to the end of SOF0 (every segment before the scan has a length).
+    let mut at = 2;
+    let sof_end = loop {
+        assert_eq!(small[at], 0xFF, "a JPEG segment");
+        let marker = small[at + 1];
+        let len = u16::from_be_bytes([small[at + 2], small[at + 3]]) as usize;
+        at += 2 + len;
+        if marker == 0xC0 {
+            break at;
+        }
+    };
+    assert!(
+        total >= small.len() + 4,
+        "{total} bytes cannot hold the image"
+    );
+    let mut out = small[..sof_end].to_vec();
+    let mut missing = total - small.len();
+    while missing > 0 {
+        // A segment is at least 4 bytes (marker and length); keep room for the last one.
+        let mut segment = missing.min(65_535 + 2);
+        if missing - segment != 0 && missing - segment < 4 {
+            segment -= 4;
+        }
+        let payload = segment - 4;
+        out.extend_from_slice(&[0xFF, 0xFE]);
+        out.extend_from_slice(&((payload + 2) as u16).to_be_bytes());
+        out.extend(std::iter::repeat_n(b'c', payload));
+        missing -= segment;
+    }
+    out.extend_from_slice(&small[sof_end..]);
+    assert_eq!(out.len(), total);
+    out
+}
+
 /// Only the header of a JPEG claiming `width`×`height` (SOI + SOF0): enough for checks that
 /// read dimensions from the header, and no more — it has no image data.
 pub fn jpeg_header(width: u16, height: u16) -> Vec<u8> {

@@ -24,6 +24,8 @@ on_every_backend!(
 fn route_name(route: &Route) -> &'static str {
     match route {
         Route::Submit => "submit",
+        Route::CreateUpload => "uploads.create",
+        Route::ReceiveUpload(_) => "uploads.receive",
         Route::GetJob(_) => "jobs.get",
         Route::Brand(b) => match b {
             BrandRoute::Create => "brands.create",
@@ -46,7 +48,7 @@ fn route_name(route: &Route) -> &'static str {
     }
 }
 
-const ROUTE_COUNT: usize = 16;
+const ROUTE_COUNT: usize = 18;
 
 /// One request of the walk: method, path, Idempotency-Key, body, expected status and code.
 type Step<'a> = (&'a str, String, Option<&'a str>, String, u16, &'a str);
@@ -147,6 +149,21 @@ async fn another_organisations_ids_answer_404_on_every_route(b: Backend) {
     let delivery = log["data"]["data"][0]["id"]
         .as_str()
         .expect("delivery id")
+        .to_owned();
+    let (status, upload) = call(
+        &app,
+        &a_key,
+        "POST",
+        "/api/v1/uploads",
+        None,
+        &json!({"content_type": "image/png", "size_bytes": 100}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 201, "{upload}");
+    let upload_id = upload["data"]["id"].as_str().expect("upload id").to_owned();
+    let upload_ref = upload["data"]["reference"]
+        .as_str()
+        .expect("reference")
         .to_owned();
     let before = snapshot(&app, &a_key, job, &brand, &webhook).await;
 
@@ -252,6 +269,32 @@ async fn another_organisations_ids_answer_404_on_every_route(b: Backend) {
             400,
             "brand_not_found",
         ),
+        // A's upload is unknown to B's submissions; its PUT URL is a capability (as a
+        // presigned URL is), and still holds whoever has it to the declaration.
+        (
+            "POST",
+            "/api/v1/images/generations".to_owned(),
+            None,
+            json!({"prompt": "Autumn sale", "reference_images": [upload_ref]}).to_string(),
+            400,
+            "upload_not_found",
+        ),
+        (
+            "PUT",
+            format!("/uploads/{upload_id}"),
+            None,
+            "{}".to_owned(),
+            400,
+            "upload_type_mismatch",
+        ),
+        (
+            "POST",
+            "/api/v1/uploads".to_owned(),
+            None,
+            json!({"content_type": "image/jpeg", "size_bytes": 10}).to_string(),
+            201,
+            "",
+        ),
         // Listings and creation see B's own (empty) organisation only.
         (
             "GET",
@@ -311,6 +354,7 @@ async fn another_organisations_ids_answer_404_on_every_route(b: Backend) {
             brand.clone(),
             webhook.clone(),
             delivery.clone(),
+            upload_id.clone(),
         ] {
             assert!(!text.contains(&id), "{method} {path} leaked {id}: {text}");
         }

@@ -48,7 +48,7 @@ pub mod stacks;
 
 pub use dynamo::{DynamoStore, create_table};
 pub use eventbridge::EventBridgeBus;
-pub use s3::{S3Blobs, S3Links};
+pub use s3::{S3Blobs, S3Links, S3UploadTarget};
 pub use sqs::{SqsQueue, SqsRejects};
 
 use std::sync::Arc;
@@ -239,8 +239,10 @@ fn assemble(clients: AwsClients, config: &AwsConfig) -> (Adapters, Arc<DynamoSto
             config.links.url_expiry,
             config.links.public_base_url.clone(),
         )),
+        upload_target: Arc::new(S3UploadTarget::new(blobs.clone())),
         blobs: Arc::new(blobs),
         watcher: Arc::new(PollingWatcher::default()),
+        uploads: store.clone(),
     };
     (adapters, store)
 }

@@ -1,4 +1,4 @@
-//! Images on S3: staged reference images and generated results.
+//! Images on S3: staged reference images, generated results and uploads (presigned PUTs).
 
 use std::time::Duration;
 
@@ -11,7 +11,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
 use super::unavailable;
-use adgen::ports::{Blob, BlobStore, ImageLinks, PortError};
+use adgen::ports::{Blob, BlobStore, ImageLinks, PortError, UploadTarget};
+use adgen::uploads::{URL_LIFETIME_SECONDS, Upload};
 
 /// Served when an object carries no `Content-Type` (never the case for objects we wrote).
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
@@ -37,6 +38,46 @@ impl S3Blobs {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| unavailable("s3", e))?;
+        Ok(request.uri().to_owned())
+    }
+}
+
+/// Upload targets: a presigned PUT of the upload's object key, signed over its
+/// `Content-Type` and `Content-Length` (S3 refuses a PUT whose headers differ), valid from the
+/// upload's creation for its URL lifetime.
+#[derive(Debug, Clone)]
+pub struct S3UploadTarget {
+    blobs: S3Blobs,
+}
+
+impl S3UploadTarget {
+    pub fn new(blobs: S3Blobs) -> Self {
+        Self { blobs }
+    }
+}
+
+#[async_trait]
+impl UploadTarget for S3UploadTarget {
+    async fn put_url(&self, upload: &Upload) -> Result<String, PortError> {
+        let start = std::time::UNIX_EPOCH
+            + Duration::from_secs(u64::try_from(upload.created_at).unwrap_or(0));
+        let lifetime = Duration::from_secs(URL_LIFETIME_SECONDS as u64);
+        let config = PresigningConfig::builder()
+            .start_time(start)
+            .expires_in(lifetime)
+            .build()
+            .map_err(|e| unavailable("s3", e))?;
+        let request = self
+            .blobs
+            .client
+            .put_object()
+            .bucket(&self.blobs.bucket)
+            .key(upload.object_key())
+            .content_type(upload.content_type.content_type())
+            .content_length(upload.size_bytes as i64)
             .presigned(config)
             .await
             .map_err(|e| unavailable("s3", e))?;
@@ -115,6 +156,83 @@ impl BlobStore for S3Blobs {
             bytes,
             content_type,
         }))
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, PortError> {
+        let sent = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        match sent {
+            Ok(output) => Ok(Some(
+                output
+                    .content_length()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0),
+            )),
+            // HEAD has no body: a missing key is a bare 404 (`NotFound`).
+            Err(SdkError::ServiceError(ctx)) if ctx.raw().status().as_u16() == 404 => Ok(None),
+            Err(err) => Err(unavailable("s3", err)),
+        }
+    }
+
+    async fn read_prefix(&self, key: &str, len: usize) -> Result<Option<Bytes>, PortError> {
+        if len == 0 {
+            return Ok(self.size(key).await?.map(|_| Bytes::new()));
+        }
+        let sent = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes=0-{}", len - 1))
+            .send()
+            .await;
+        let output = match sent {
+            Ok(output) => output,
+            Err(err) if is_missing_key(&err) => return Ok(None),
+            // An empty object has no byte 0: 416 for any range.
+            Err(SdkError::ServiceError(ctx)) if ctx.raw().status().as_u16() == 416 => {
+                return Ok(Some(Bytes::new()));
+            }
+            Err(err) => return Err(unavailable("s3", err)),
+        };
+        let mut bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| unavailable("s3", e))?
+            .into_bytes();
+        // A server that ignores Range sends the whole object; keep the prefix only.
+        bytes.truncate(len);
+        Ok(Some(bytes))
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<bool, PortError> {
+        // Our keys are path-safe (ids, `/`, `-`, `_`): no escaping needed in the source.
+        let sent = self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{from}", self.bucket))
+            .key(to)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            // The source is missing; a missing bucket is a misconfiguration, not "absent".
+            Err(SdkError::ServiceError(ctx))
+                if ctx.err().code() != Some("NoSuchBucket")
+                    && (ctx.err().code() == Some("NoSuchKey")
+                        || ctx.raw().status().as_u16() == 404) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(unavailable("s3", err)),
+        }
     }
 
     async fn delete(&self, key: &str) -> Result<(), PortError> {

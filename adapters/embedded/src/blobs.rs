@@ -102,6 +102,55 @@ impl BlobStore for FolderBlobs {
         }))
     }
 
+    async fn size(&self, key: &str) -> Result<Option<u64>, PortError> {
+        let path = self.resolve(key)?;
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(e)),
+        }
+    }
+
+    async fn read_prefix(&self, key: &str, len: usize) -> Result<Option<Bytes>, PortError> {
+        use tokio::io::AsyncReadExt;
+        let path = self.resolve(key)?;
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(e)),
+        };
+        let mut bytes = Vec::with_capacity(len.min(1 << 20));
+        file.take(len as u64)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(io_error)?;
+        Ok(Some(bytes.into()))
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<bool, PortError> {
+        let (source, target) = (self.resolve(from)?, self.resolve(to)?);
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io_error)?;
+        }
+        // As `put`: beside, then rename.
+        let partial = target.with_extension("partial");
+        match tokio::fs::copy(&source, &partial).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io_error(e)),
+        }
+        let content_type = tokio::fs::read_to_string(content_type_path(&source))
+            .await
+            .unwrap_or_else(|_| "application/octet-stream".to_owned());
+        tokio::fs::write(content_type_path(&target), content_type)
+            .await
+            .map_err(io_error)?;
+        tokio::fs::rename(&partial, &target)
+            .await
+            .map_err(io_error)?;
+        Ok(true)
+    }
+
     async fn delete(&self, key: &str) -> Result<(), PortError> {
         let path = self.resolve(key)?;
         for file in [content_type_path(&path), path] {

@@ -1,4 +1,4 @@
-//! Embedded adapters for `adgen serve`: SQLite (bundled) for records, rate-limit counters and two durable queues
+//! Embedded adapters for `adgen serve`: SQLite (bundled) for records (uploads' too), rate-limit counters and two durable queues
 //! (generation and webhook delivery), a local folder for blobs. Every conditional write of the DynamoDB adapter is one SQLite
 //! transaction here, so both behave alike (the contract-test suite checks it). Long-polls wake
 //! on the store's own write notification instead of re-reading.
@@ -7,6 +7,7 @@ mod blobs;
 mod queue;
 mod ratelimit;
 mod store;
+mod uploads;
 mod webhooks;
 
 use std::path::Path;
@@ -17,6 +18,7 @@ use rusqlite::Connection;
 pub use blobs::{FolderBlobs, ServedFiles};
 pub use queue::EmbeddedQueue;
 pub use store::EmbeddedStore;
+pub use uploads::{EmbeddedUploads, LocalUploadTarget};
 
 use adgen::ports::{Adapters, PortError};
 
@@ -103,6 +105,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_by_endpoint ON deliveries (endpoint_id, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS deliveries_by_job ON deliveries (job_id, created_at DESC, id DESC)
     WHERE job_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS uploads (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, content_type TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL, created_at INTEGER NOT NULL, used_by TEXT);
 CREATE TABLE IF NOT EXISTS rate_limits (
     key_hash TEXT NOT NULL, second INTEGER NOT NULL, count INTEGER NOT NULL,
     expires_at INTEGER NOT NULL, PRIMARY KEY (key_hash, second)) WITHOUT ROWID;
@@ -121,6 +126,7 @@ pub struct Embedded {
     /// The webhook delivery queue (its own table, same semantics).
     pub delivery_queue: Arc<EmbeddedQueue>,
     pub blobs: Arc<FolderBlobs>,
+    pub uploads: Arc<EmbeddedUploads>,
 }
 
 impl Embedded {
@@ -133,7 +139,8 @@ impl Embedded {
         Ok(Self {
             store: Arc::new(EmbeddedStore::new(db.clone())),
             queue: Arc::new(EmbeddedQueue::new(db.clone(), "queue")),
-            delivery_queue: Arc::new(EmbeddedQueue::new(db, "delivery_queue")),
+            delivery_queue: Arc::new(EmbeddedQueue::new(db.clone(), "delivery_queue")),
+            uploads: Arc::new(EmbeddedUploads::new(db)),
             blobs: Arc::new(FolderBlobs::new(data_dir.join("blobs"))),
         })
     }
@@ -174,6 +181,9 @@ impl Embedded {
             blobs: self.blobs.clone(),
             links: Arc::new(ServedFiles::new(files_base_url)),
             watcher: self.store.clone(),
+            uploads: self.uploads.clone(),
+            // The same server takes the uploads' PUTs.
+            upload_target: Arc::new(LocalUploadTarget::new(files_base_url)),
         }
     }
 }

@@ -155,6 +155,46 @@ impl Session {
         }
     }
 
+    /// Uploads `bytes` (spec §11): `POST /api/v1/uploads`, then one PUT to the URL it returned
+    /// with exactly the headers it named (no API key: the URL authorises the PUT, and on AWS
+    /// it is S3's); the `upload://` reference to name it by.
+    pub async fn upload(&self, content_type: &str, bytes: Vec<u8>) -> Result<String, Failure> {
+        let declared = serde_json::json!({"content_type": content_type, "size_bytes": bytes.len()});
+        let reply = self
+            .call(Method::POST, "/api/v1/uploads", Some(&declared), None)
+            .await?;
+        let data = reply.data();
+        let (Some(url), Some(reference)) =
+            (data["upload_url"].as_str(), data["reference"].as_str())
+        else {
+            return Err(Failure::Unavailable(
+                "the upload answer has no upload_url or reference".into(),
+            ));
+        };
+        let mut put = self.http.put(url);
+        if let Some(headers) = data["headers"].as_object() {
+            for (name, value) in headers {
+                put = put.header(name.as_str(), value.as_str().unwrap_or_default());
+            }
+        }
+        let response =
+            put.body(bytes).send().await.map_err(|e| {
+                Failure::Unavailable(format!("uploading failed: {}", root_cause(&e)))
+            })?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = read_body(response, MAX_JSON_BYTES, url)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&body);
+            return Err(Failure::Unavailable(format!(
+                "uploading answered {status}: {}",
+                text.chars().take(300).collect::<String>()
+            )));
+        }
+        Ok(reference.to_owned())
+    }
+
     /// Fetches a finished image from the URL a job returned. No API key goes with it: the
     /// URL is fetchable without credentials (spec §4) and may be another host (S3, a CDN).
     pub async fn download(&self, url: &str) -> Result<Bytes, Failure> {

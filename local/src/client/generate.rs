@@ -2,8 +2,11 @@
 //! (with `--wait`) followed to its end and (with `-o`) its image written.
 //!
 //! A `--ref` that is a URL (`https://`, `http://`, `data:`, `upload://`) goes as written; any
-//! other value is a local file, read under the contract's size cap, recognised by its bytes
-//! (PNG, JPEG or WebP, as the server will check) and sent inline as a data URL.
+//! other value is a local file, read under the contract's size cap and recognised by its bytes
+//! (PNG, JPEG or WebP, as the server will check). Files go inline as data URLs while the
+//! request stays within [`INLINE_BUDGET`]; past it, the largest go by upload (spec §11:
+//! `POST /api/v1/uploads`, then a PUT of the bytes), since a request to the API on AWS
+//! carries at most 6 MB. A `--logo` file goes the same way.
 //!
 //! Every submission carries an `Idempotency-Key` (`--idempotency-key`, or a fresh random one),
 //! so a retry after a dropped connection replays the first answer instead of making a second
@@ -42,8 +45,17 @@ pub struct Request {
     pub output: Option<PathBuf>,
 }
 
+/// Base64 bytes of inline images one request may carry: the API takes at most 6 MB per
+/// request (a Lambda's limit), and the rest of the body needs room.
+pub const INLINE_BUDGET: usize = 4 * 1024 * 1024;
+
 pub async fn run(session: &Session, request: Request) -> Outcome {
-    let body = body(&request)?;
+    let mut planned = Vec::with_capacity(request.references.len());
+    for value in &request.references {
+        planned.push(local_reference(value, "--ref")?);
+    }
+    let references = send_references(session, planned).await?;
+    let body = body(&request, references)?;
     let key = idempotency_key(request.idempotency_key.clone());
     let reply = session
         .call(
@@ -88,18 +100,13 @@ pub async fn run(session: &Session, request: Request) -> Outcome {
     Ok(())
 }
 
-/// The `POST /api/v1/images/generations` body the flags describe. Only what was given is
-/// sent: every default is the server's.
-pub fn body(request: &Request) -> Result<Value, Failure> {
+/// The `POST /api/v1/images/generations` body the flags describe, with the references as
+/// they will be sent. Only what was given is sent: every default is the server's.
+pub fn body(request: &Request, references: Vec<String>) -> Result<Value, Failure> {
     let mut body = Map::new();
     body.insert("prompt".into(), json!(request.prompt));
-    if !request.references.is_empty() {
-        let refs = request
-            .references
-            .iter()
-            .map(|r| reference(r))
-            .collect::<Result<Vec<_>, _>>()?;
-        body.insert("reference_images".into(), json!(refs));
+    if !references.is_empty() {
+        body.insert("reference_images".into(), json!(references));
     }
     if let Some(brand) = &request.brand {
         body.insert("brand_id".into(), json!(brand));
@@ -141,36 +148,87 @@ pub fn body(request: &Request) -> Result<Value, Failure> {
     Ok(Value::Object(body))
 }
 
-/// One `--ref`: a URL as written, or a local image file as a data URL.
-pub fn reference(value: &str) -> Result<String, Failure> {
-    if is_url(value) {
-        return Ok(value.to_owned());
-    }
-    let bytes = read_capped(Path::new(value), MAX_IMAGE_BYTES, "--ref")?;
-    let kind = ImageKind::sniff(&bytes).ok_or_else(|| {
-        Failure::Usage(format!(
-            "--ref {value}: not a PNG, JPEG or WebP image (judged by its bytes)"
-        ))
-    })?;
-    Ok(data_url(kind.content_type(), &bytes))
+/// One image flag's value, before it is sent.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LocalReference {
+    /// A URL (or `upload://`, `data:`), sent as written.
+    Written(String),
+    /// A local file's bytes and their media type.
+    File {
+        content_type: &'static str,
+        bytes: Vec<u8>,
+    },
 }
 
-/// A brand's `--logo`: a URL as written, or a local PNG, JPEG, WebP or SVG file inline.
-pub fn logo(value: &str) -> Result<String, Failure> {
+/// A `--ref` (a PNG, JPEG or WebP file) or `--logo` (SVG too) as given: a URL as written, or
+/// a local file read under the contract's cap and judged by its bytes.
+pub fn local_reference(value: &str, flag: &str) -> Result<LocalReference, Failure> {
     if is_url(value) {
-        return Ok(value.to_owned());
+        return Ok(LocalReference::Written(value.to_owned()));
     }
-    let bytes = read_capped(Path::new(value), MAX_IMAGE_BYTES, "--logo")?;
+    let bytes = read_capped(Path::new(value), MAX_IMAGE_BYTES, flag)?;
     let content_type = match ImageKind::sniff(&bytes) {
         Some(kind) => kind.content_type(),
-        None if looks_like_svg(&bytes) => "image/svg+xml",
-        None => {
+        None if flag == "--logo" && looks_like_svg(&bytes) => "image/svg+xml",
+        None if flag == "--logo" => {
             return Err(Failure::Usage(format!(
                 "--logo {value}: not a PNG, JPEG, WebP or SVG image (judged by its bytes)"
             )));
         }
+        None => {
+            return Err(Failure::Usage(format!(
+                "{flag} {value}: not a PNG, JPEG or WebP image (judged by its bytes)"
+            )));
+        }
     };
-    Ok(data_url(content_type, &bytes))
+    Ok(LocalReference::File {
+        content_type,
+        bytes,
+    })
+}
+
+/// Which files of `references` go by upload: the largest, until the inline rest fits
+/// [`INLINE_BUDGET`].
+pub fn uploads_needed(references: &[LocalReference]) -> Vec<bool> {
+    let inline_cost = |r: &LocalReference| match r {
+        LocalReference::Written(_) => 0,
+        LocalReference::File { bytes, .. } => bytes.len().div_ceil(3) * 4 + 32,
+    };
+    let mut upload = vec![false; references.len()];
+    let mut total: usize = references.iter().map(inline_cost).sum();
+    let mut by_size: Vec<usize> = (0..references.len()).collect();
+    by_size.sort_by_key(|&n| std::cmp::Reverse(inline_cost(&references[n])));
+    for n in by_size {
+        if total <= INLINE_BUDGET || inline_cost(&references[n]) == 0 {
+            break;
+        }
+        total -= inline_cost(&references[n]);
+        upload[n] = true;
+    }
+    upload
+}
+
+/// The references as the request will name them: inline data URLs, or uploads made now.
+pub async fn send_references(
+    session: &Session,
+    references: Vec<LocalReference>,
+) -> Result<Vec<String>, Failure> {
+    let upload = uploads_needed(&references);
+    let mut out = Vec::with_capacity(references.len());
+    for (reference, upload) in references.into_iter().zip(upload) {
+        out.push(match reference {
+            LocalReference::Written(text) => text,
+            LocalReference::File {
+                content_type,
+                bytes,
+            } if upload => session.upload(content_type, bytes).await?,
+            LocalReference::File {
+                content_type,
+                bytes,
+            } => data_url(content_type, &bytes),
+        });
+    }
+    Ok(out)
 }
 
 fn is_url(value: &str) -> bool {
@@ -227,12 +285,15 @@ mod tests {
 
     #[test]
     fn only_given_flags_are_sent() {
-        let body = body(&Request {
-            prompt: "Spring sale".into(),
-            aspect: Some("4:5".into()),
-            metadata: vec!["campaign=q4".into(), "note=a=b".into()],
-            ..Request::default()
-        })
+        let body = body(
+            &Request {
+                prompt: "Spring sale".into(),
+                aspect: Some("4:5".into()),
+                metadata: vec!["campaign=q4".into(), "note=a=b".into()],
+                ..Request::default()
+            },
+            Vec::new(),
+        )
         .expect("body");
         assert_eq!(
             body,
@@ -243,37 +304,43 @@ mod tests {
 
     #[test]
     fn metadata_without_an_equals_sign_is_a_usage_error() {
-        let e = body(&Request {
-            metadata: vec!["campaign".into()],
-            ..Request::default()
-        })
+        let e = body(
+            &Request {
+                metadata: vec!["campaign".into()],
+                ..Request::default()
+            },
+            Vec::new(),
+        )
         .expect_err("no =");
         assert!(matches!(e, Failure::Usage(m) if m.contains("KEY=VALUE")));
     }
 
     #[test]
     fn urls_go_as_written_and_files_by_their_bytes() {
+        let written = |text: &str| LocalReference::Written(text.to_owned());
         assert_eq!(
-            reference("https://example.com/a.png").expect("url"),
-            "https://example.com/a.png"
+            local_reference("https://example.com/a.png", "--ref").expect("url"),
+            written("https://example.com/a.png")
         );
         assert_eq!(
-            reference("upload://upl_1").expect("upload"),
-            "upload://upl_1"
+            local_reference("upload://upl_1", "--ref").expect("upload"),
+            written("upload://upl_1")
         );
         let dir = std::env::temp_dir().join(format!("adgen-cli-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("dir");
         let png = dir.join("photo.jpg"); // the name lies; the bytes decide
         std::fs::write(&png, b"\x89PNG\r\n\x1a\nrest").expect("write");
-        assert!(
-            reference(png.to_str().expect("utf-8"))
-                .expect("png")
-                .starts_with("data:image/png;base64,")
-        );
+        assert!(matches!(
+            local_reference(png.to_str().expect("utf-8"), "--ref").expect("png"),
+            LocalReference::File {
+                content_type: "image/png",
+                ..
+            }
+        ));
         let text = dir.join("notes.txt");
         std::fs::write(&text, b"hello").expect("write");
         assert!(matches!(
-            reference(text.to_str().expect("utf-8")),
+            local_reference(text.to_str().expect("utf-8"), "--ref"),
             Err(Failure::Usage(_))
         ));
         let svg = dir.join("logo.svg");
@@ -282,15 +349,48 @@ mod tests {
             b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>",
         )
         .expect("write");
-        assert!(
-            logo(svg.to_str().expect("utf-8"))
-                .expect("svg")
-                .starts_with("data:image/svg+xml;base64,")
-        );
         assert!(matches!(
-            reference(dir.join("missing.png").to_str().expect("utf-8")),
+            local_reference(svg.to_str().expect("utf-8"), "--logo").expect("svg"),
+            LocalReference::File {
+                content_type: "image/svg+xml",
+                ..
+            }
+        ));
+        assert!(matches!(
+            local_reference(svg.to_str().expect("utf-8"), "--ref"),
+            Err(Failure::Usage(_))
+        ));
+        assert!(matches!(
+            local_reference(dir.join("missing.png").to_str().expect("utf-8"), "--ref"),
             Err(Failure::Usage(m)) if m.contains("missing.png")
         ));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_largest_files_go_by_upload_until_the_rest_fits_inline() {
+        let file = |mib: usize| LocalReference::File {
+            content_type: "image/jpeg",
+            bytes: vec![0; mib * 1024 * 1024],
+        };
+        let url = LocalReference::Written("https://example.com/a.png".into());
+        // 2 MiB of files is 2.7 MiB of base64: inline.
+        assert_eq!(
+            uploads_needed(&[file(1), url, file(1)]),
+            [false, false, false]
+        );
+        // 3 MiB is 4 MiB of base64 and the data URL prefixes: one goes by upload.
+        assert_eq!(uploads_needed(&[file(1), file(2)]), [false, true]);
+        let url = LocalReference::Written("https://example.com/a.png".into());
+        // 12 MiB can never go inline; then the first of the equal rest, until 4 MiB fit.
+        assert_eq!(
+            uploads_needed(&[file(2), file(12), url, file(2)]),
+            [true, true, false, false]
+        );
+        assert_eq!(
+            uploads_needed(&[file(2), file(2), file(2)]),
+            [true, true, false]
+        );
+        assert_eq!(uploads_needed(&[]), Vec::<bool>::new());
     }
 }

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::api::{self, Session};
-use super::generate::{logo, read_json};
+use super::generate::{local_reference, read_json, send_references};
 use super::jobs::{outcome, path_segment, print_json, wait_for};
 use super::{Failure, Outcome};
 
@@ -117,7 +117,9 @@ pub async fn brands(session: &Session, command: BrandsCommand) -> Outcome {
                 body.insert("brand_dna".into(), read_json(&path)?);
             }
             if let Some(value) = logo_arg {
-                body.insert("logo".into(), json!(logo(&value)?));
+                let logo = local_reference(&value, "--logo")?;
+                let mut sent = send_references(session, vec![logo]).await?;
+                body.insert("logo".into(), json!(sent.pop()));
             }
             let body = Value::Object(body);
             session

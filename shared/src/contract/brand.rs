@@ -15,6 +15,7 @@ use super::generation::{BodyError, bounded_text, json_error_text, present, rejec
 use super::reference::{
     DataUrl, MAX_IMAGE_BYTES, check_raster, check_url, decode_base64, not_base64, split_data_url,
 };
+use super::upload::UploadId;
 
 pub const BRANDS_PATH: &str = "/api/v1/brands";
 pub const BRANDS_PREFIX: &str = "/api/v1/brands/";
@@ -43,6 +44,8 @@ pub enum LogoInput {
     /// PNG, JPEG or WebP bytes (header checked) or SVG markup (size checked); the codec
     /// decides the rest.
     Inline(Vec<u8>),
+    /// `upload://upl_<uuid>` (spec §11), read when the brand is created.
+    Upload(UploadId),
 }
 
 /// A valid `POST /api/v1/brands` body.
@@ -288,6 +291,9 @@ pub fn parse_logo(text: &str) -> Result<LogoInput, (&'static str, String)> {
                 ),
             )),
         };
+    }
+    if let Some(upload) = UploadId::from_reference(text) {
+        return upload.map(LogoInput::Upload);
     }
     if text.contains("://") {
         return check_url(text, false).map(LogoInput::Url);

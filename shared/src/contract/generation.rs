@@ -162,6 +162,7 @@ impl GenerationRequest {
                     ReferenceImage::Inline(img) => {
                         format!("sha256:{}", sha256_hex(&img.bytes))
                     }
+                    ReferenceImage::Upload(id) => id.reference(),
                 })
                 .collect(),
             brand_id: self.brand_id,
@@ -358,6 +359,16 @@ fn output(value: &Value, issues: &mut Vec<Issue>) -> OutputRequest {
     }
 }
 
+/// A non-negative integer as JSON Schema counts one: `85`, and also `85.0` (a number with no
+/// fractional part is an integer there, and clients' serialisers write either).
+pub(super) fn whole_number(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        let f = value.as_f64()?;
+        // Exactly representable: beyond 2^53 a float no longer names one integer.
+        (f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&f)).then_some(f as u64)
+    })
+}
+
 /// An integer field of `output` within `range`.
 fn integer<T>(
     fields: &Map<String, Value>,
@@ -369,8 +380,7 @@ where
     T: TryFrom<u64> + PartialOrd + std::fmt::Display + Copy,
 {
     let value = present(fields, name)?;
-    let parsed = value
-        .as_u64()
+    let parsed = whole_number(value)
         .and_then(|n| T::try_from(n).ok())
         .filter(|n| range.contains(n));
     if parsed.is_none() {
@@ -592,6 +602,11 @@ mod tests {
             ),
             (
                 json!({"format": "webp", "quality": 85.5}),
+                "output.quality",
+                "invalid_value",
+            ),
+            (
+                json!({"format": "webp", "quality": 85.25}),
                 "output.quality",
                 "invalid_value",
             ),

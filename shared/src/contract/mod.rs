@@ -1,4 +1,4 @@
-//! The HTTP contract's pure part (spec §1–§4, §7): wire types and the validation of every
+//! The HTTP contract's pure part (spec §1–§4, §7, §11): wire types and the validation of every
 //! request, limits, the success envelope, and the issues a refusal lists. It imports nothing
 //! above it (no record, port, service or HTTP glue), so every other module may use it.
 
@@ -10,6 +10,7 @@ pub mod job_query;
 pub mod output;
 pub mod reference;
 pub mod text;
+pub mod upload;
 pub mod webhook;
 
 use serde::Serialize;

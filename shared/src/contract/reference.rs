@@ -1,5 +1,5 @@
 //! Submission-time checks of one `reference_images` entry (spec §3): an `https://` URL, a
-//! data URL or raw base64. Inline bytes are decoded and judged by content; only the image
+//! data URL, raw base64 or an upload's `upload://` reference (§11). Inline bytes are decoded and judged by content; only the image
 //! header is read here (pixels are decoded by the worker, under its own limits).
 
 use base64::Engine;
@@ -8,6 +8,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use url::{Host, Url};
 
+use super::upload::UploadId;
 use crate::net::is_public_unicast;
 
 pub const MAX_IMAGE_BYTES: usize = 15 * 1024 * 1024;
@@ -61,6 +62,8 @@ pub struct InlineImage {
 pub enum ReferenceImage {
     Url(String),
     Inline(InlineImage),
+    /// `upload://upl_<uuid>` (spec §11): checked against its record and object at submission.
+    Upload(UploadId),
 }
 
 /// Why an entry was refused: an issue code and a message for the client.
@@ -76,6 +79,9 @@ pub fn parse_reference(text: &str, allow_loopback: bool) -> Result<ReferenceImag
     }
     if let Some(rest) = strip_prefix_ignore_case(text, "data:") {
         return parse_data_url(rest).map(ReferenceImage::Inline);
+    }
+    if let Some(upload) = UploadId::from_reference(text) {
+        return upload.map(ReferenceImage::Upload);
     }
     if looks_like_url(text) {
         return check_url(text, allow_loopback).map(ReferenceImage::Url);
@@ -250,11 +256,23 @@ pub(super) fn check_raster(bytes: Vec<u8>) -> Result<InlineImage, Refusal> {
     if bytes.len() > MAX_IMAGE_BYTES {
         return Err(too_large());
     }
-    let kind = ImageKind::sniff(&bytes).ok_or((
+    let (kind, width, height) = read_header(&bytes)?;
+    Ok(InlineImage {
+        bytes: bytes.into(),
+        kind,
+        width,
+        height,
+    })
+}
+
+/// A raster image's format and dimensions from its first bytes (the whole image, or enough of
+/// its start to hold the header), within the decoding limits.
+pub fn read_header(bytes: &[u8]) -> Result<(ImageKind, u32, u32), Refusal> {
+    let kind = ImageKind::sniff(bytes).ok_or((
         "unsupported_format",
         "the bytes are not a JPEG, PNG or WebP image".to_owned(),
     ))?;
-    let size = imagesize::blob_size(&bytes).map_err(|_| {
+    let size = imagesize::blob_size(bytes).map_err(|_| {
         (
             "invalid_image",
             "the image header could not be read".to_owned(),
@@ -272,12 +290,7 @@ pub(super) fn check_raster(bytes: Vec<u8>) -> Result<InlineImage, Refusal> {
             ),
         ));
     }
-    Ok(InlineImage {
-        bytes: bytes.into(),
-        kind,
-        width: width as u32,
-        height: height as u32,
-    })
+    Ok((kind, width as u32, height as u32))
 }
 
 fn too_large_for(max: usize) -> Refusal {

@@ -10,8 +10,8 @@ use super::{HttpRequest, HttpResponse};
 
 /// The request headers a browser may send (everything the contract reads).
 pub const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key";
-/// The methods of the API's routes.
-pub const ALLOW_METHODS: &str = "GET, POST, PATCH, DELETE";
+/// The methods of the API's routes (PUT: `adgen serve`'s own upload target, spec §11).
+pub const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 /// The response headers a browser script may read.
 pub const EXPOSE_HEADERS: &str = "x-request-id, location, retry-after, x-idempotency-replayed, \
                                   x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset";

@@ -12,7 +12,9 @@ use crate::service::brands::BrandError;
 use crate::service::idempotency::IdempotencyError;
 use crate::service::jobs::GetJobError;
 use crate::service::submit::SubmitError;
+use crate::service::uploads::ReceiveError;
 use crate::service::webhooks::WebhookError;
+use crate::uploads::UploadRefusal;
 use crate::webhooks::MAX_ENDPOINTS_PER_ORG;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -318,9 +320,76 @@ impl From<SubmitError> for ApiError {
                 "brand_id does not name a brand of your organisation",
             )
             .with_param("brand_id"),
+            SubmitError::Upload { param, refusal } => ApiError::upload_refused(param, &refusal),
             SubmitError::Idempotency(e) => e.into(),
             SubmitError::Dependency(e) => e.into(),
         }
+    }
+}
+
+impl ApiError {
+    /// A 400 naming the field whose upload cannot be used (`reference_images[2]`, `logo`),
+    /// with the refusal's own code at the top (spec §11: `upload_not_found`).
+    /// An upload whose bytes are no usable image is refused as an inline image is
+    /// (`invalid_request_body`, the issue saying why).
+    pub fn upload_refused(param: String, refusal: &UploadRefusal) -> Self {
+        let message = format!("{param}: {refusal}");
+        let code = match refusal {
+            UploadRefusal::NotRaster | UploadRefusal::Image(..) => "invalid_request_body",
+            _ => refusal.code(),
+        };
+        Self {
+            issues: vec![Issue::new(param.clone(), refusal.code(), message.clone())],
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                code,
+                message,
+            )
+            .with_param(param)
+        }
+    }
+}
+
+impl From<ReceiveError> for ApiError {
+    fn from(e: ReceiveError) -> Self {
+        use StatusCode as S;
+        let message = e.to_string();
+        let (status, error_type, code, param) = match e {
+            ReceiveError::Dependency(e) => return e.into(),
+            ReceiveError::NotFound => (
+                S::NOT_FOUND,
+                ErrorType::NotFoundError,
+                "upload_not_found",
+                "id",
+            ),
+            // S3 answers an expired presigned URL with a 403 too.
+            ReceiveError::Expired => (
+                S::FORBIDDEN,
+                ErrorType::PermissionError,
+                "upload_url_expired",
+                "id",
+            ),
+            ReceiveError::Used => (
+                S::CONFLICT,
+                ErrorType::InvalidRequestError,
+                "upload_already_used",
+                "id",
+            ),
+            ReceiveError::WrongType(_) => (
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "upload_type_mismatch",
+                "Content-Type",
+            ),
+            ReceiveError::WrongLength { .. } => (
+                S::BAD_REQUEST,
+                ErrorType::InvalidRequestError,
+                "upload_size_mismatch",
+                "body",
+            ),
+        };
+        ApiError::new(status, error_type, code, message).with_param(param)
     }
 }
 
@@ -383,6 +452,7 @@ impl From<BrandError> for ApiError {
                 "invalid_request_body",
                 vec![Issue::new("logo", code, message)],
             ),
+            BrandError::Upload(refusal) => ApiError::upload_refused("logo".to_owned(), &refusal),
             BrandError::InvalidIdempotencyKey => ApiError::invalid_idempotency_key(),
             BrandError::Idempotency(e) => e.into(),
             BrandError::Dependency(e) => e.into(),

@@ -25,6 +25,7 @@ use crate::UnixSeconds;
 use crate::auth::Principal;
 use crate::contract::brand::{BRANDS_EXTRACT_PATH, BRANDS_PATH, BRANDS_PREFIX};
 use crate::contract::job_query::JobQuery;
+use crate::contract::upload::{CreateUpload, RECEIVE_PREFIX, UPLOADS_PATH};
 use crate::contract::webhook::{WEBHOOKS_PATH, WEBHOOKS_PREFIX};
 use crate::contract::{
     ADS_GENERATE_PATH, GENERATIONS_PATH, JOBS_PREFIX, RequestId, envelope, generation,
@@ -55,6 +56,11 @@ pub struct Deadline(pub tokio::time::Instant);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Submit,
+    /// `POST /api/v1/uploads` (the submit function's).
+    CreateUpload,
+    /// `PUT /uploads/{id}`: only where the server itself takes uploads (`adgen serve`);
+    /// authorised by the upload's unguessable id, as a presigned URL is by its signature.
+    ReceiveUpload(String),
     GetJob(String),
     Brand(BrandRoute),
     Webhook(WebhookRoute),
@@ -142,6 +148,10 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         webhook_routes(rest).ok_or_else(ApiError::route_not_found)?
     } else if path == GENERATIONS_PATH || path == ADS_GENERATE_PATH {
         ("POST", vec![("POST", Route::Submit)])
+    } else if path == UPLOADS_PATH {
+        ("POST", vec![("POST", Route::CreateUpload)])
+    } else if let Some(id) = one_segment(RECEIVE_PREFIX) {
+        ("PUT", vec![("PUT", Route::ReceiveUpload(id))])
     } else if let Some(id) = one_segment(JOBS_PREFIX) {
         ("GET", vec![("GET", Route::GetJob(id))])
     } else if path == BRANDS_PATH {
@@ -177,6 +187,8 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
 #[derive(Clone, Copy, Default)]
 pub struct Services<'a> {
     pub submit: Option<&'a SubmitService>,
+    /// The service taking `PUT /uploads/{id}` (`adgen serve` only; on AWS, S3 takes them).
+    pub receive_uploads: Option<&'a SubmitService>,
     pub jobs: Option<&'a JobsService>,
     pub brands: Option<&'a BrandsService>,
     pub webhooks: Option<&'a WebhooksService>,
@@ -194,6 +206,7 @@ impl Api {
     pub async fn handle(&self, request: HttpRequest) -> HttpResponse {
         let services = Services {
             submit: Some(&self.submit),
+            receive_uploads: Some(&self.submit),
             jobs: Some(&self.jobs),
             brands: Some(&self.brands),
             webhooks: Some(&self.webhooks),
@@ -242,6 +255,7 @@ pub async fn handle_webhooks(service: &WebhooksService, request: HttpRequest) ->
 /// A routed request's handler, and the service that answers it.
 enum Target<'a> {
     Submit(&'a SubmitService),
+    CreateUpload(&'a SubmitService),
     GetJob(&'a JobsService, String),
     Brand(&'a BrandsService, BrandRoute),
     Webhook(&'a WebhooksService, WebhookRoute),
@@ -250,7 +264,7 @@ enum Target<'a> {
 impl Target<'_> {
     fn auth(&self) -> &Authenticator {
         match self {
-            Target::Submit(s) => &s.auth,
+            Target::Submit(s) | Target::CreateUpload(s) => &s.auth,
             Target::GetJob(s, _) => &s.auth,
             Target::Brand(s, _) => &s.auth,
             Target::Webhook(s, _) => &s.auth,
@@ -259,7 +273,7 @@ impl Target<'_> {
 
     fn now(&self) -> UnixSeconds {
         match self {
-            Target::Submit(s) => s.clock.now(),
+            Target::Submit(s) | Target::CreateUpload(s) => s.clock.now(),
             Target::GetJob(s, _) => s.clock.now(),
             Target::Brand(s, _) => s.clock.now(),
             Target::Webhook(s, _) => s.clock.now(),
@@ -297,6 +311,20 @@ async fn dispatch(services: Services<'_>, request: HttpRequest) -> HttpResponse 
                     ..
                 },
             ) => Target::Submit(service),
+            (
+                Route::CreateUpload,
+                Services {
+                    submit: Some(service),
+                    ..
+                },
+            ) => Target::CreateUpload(service),
+            (
+                Route::ReceiveUpload(id),
+                Services {
+                    receive_uploads: Some(service),
+                    ..
+                },
+            ) => return receive_upload(service, request, &id, &request_id).await,
             (
                 Route::GetJob(id),
                 Services {
@@ -336,6 +364,9 @@ async fn dispatch(services: Services<'_>, request: HttpRequest) -> HttpResponse 
         let response = match target {
             Target::Submit(service) => {
                 submit(service, request, principal, request_id.clone()).await
+            }
+            Target::CreateUpload(service) => {
+                create_upload(service, request, principal, &request_id).await
             }
             Target::GetJob(service, id) => {
                 get_job(service, request, principal, &id, request_id.clone()).await
@@ -477,6 +508,65 @@ async fn submit(
         }
         Err(e) => finish(Err(e), &request_id),
     }
+}
+
+async fn create_upload(
+    service: &SubmitService,
+    request: HttpRequest,
+    principal: Principal,
+    request_id: &RequestId,
+) -> HttpResponse {
+    let received_at = service.clock.now();
+    let result = async {
+        check_json_body(&request, service.settings.max_body_bytes)?;
+        let body = CreateUpload::parse(request.body()).map_err(SubmitError::from)?;
+        let created = service
+            .uploads
+            .create(principal.org_id, body, received_at)
+            .await?;
+        tracing::info!(upload_id = %created.id, size_bytes = created.size_bytes, "upload created");
+        Ok(success(
+            StatusCode::CREATED,
+            request_id,
+            "upload",
+            "completed",
+            received_at,
+            &created,
+        ))
+    }
+    .await;
+    finish(result, request_id)
+}
+
+/// `PUT /uploads/{id}`: the upload's record is checked before a byte of the body is
+/// trusted; the server reads at most 15 MiB + 1 bytes of it (`adgen serve`'s body cap).
+async fn receive_upload(
+    service: &SubmitService,
+    request: HttpRequest,
+    id: &str,
+    request_id: &RequestId,
+) -> HttpResponse {
+    let now = service.clock.now();
+    let result = async {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let upload = service.uploads.receivable(id, content_type, now).await?;
+        service
+            .uploads
+            .receive(&upload, request.into_body())
+            .await?;
+        tracing::info!(upload_id = %upload.id, size_bytes = upload.size_bytes, "upload received");
+        // As S3 answers a PUT: 200, no body.
+        let mut response = Response::new(Bytes::new());
+        if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        Ok(response)
+    }
+    .await;
+    finish(result, request_id)
 }
 
 async fn get_job(

@@ -29,6 +29,8 @@ use crate::service::auth::{AuthSettings, Authenticator};
 use crate::service::generate::cpu_bound;
 use crate::service::idempotency::{self as protocol, Begin, IdempotencyError, IdempotencyPolicy};
 use crate::service::submit::accepted;
+use crate::service::uploads::{Uploads, UseError};
+use crate::uploads::{UploadRefusal, Use};
 
 /// The deployment's choices for the brand routes.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +65,9 @@ pub enum BrandError {
     /// The logo was read but is not usable; `code` and `message` are for the client.
     #[error("logo refused: {message}")]
     Logo { code: &'static str, message: String },
+    /// The logo's upload cannot be used.
+    #[error("logo: {0}")]
+    Upload(UploadRefusal),
     #[error("Idempotency-Key is not 1 to 255 printable ASCII characters")]
     InvalidIdempotencyKey,
     #[error(transparent)]
@@ -104,6 +109,8 @@ pub struct BrandsService {
     pub queue: Arc<dyn Queue>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub codec: Arc<dyn ImageCodec>,
+    /// Logos may come by upload (spec §11).
+    pub uploads: Uploads,
     pub clock: Arc<dyn Clock>,
     pub settings: BrandsSettings,
 }
@@ -131,6 +138,7 @@ impl BrandsService {
             queue: adapters.queue.clone(),
             idempotency: adapters.idempotency.clone(),
             codec,
+            uploads: Uploads::new(adapters),
             clock,
             settings,
         }
@@ -145,12 +153,35 @@ impl BrandsService {
         let request = BrandRequest::parse(body)?;
         let org_id = principal.org_id;
         let id = Uuid::new_v4();
+        let mut used_upload = None;
         let logo = match request.logo {
             None => None,
             Some(LogoInput::Url(url)) => Some(BrandLogo::Remote { url }),
             Some(LogoInput::Inline(bytes)) => {
                 let key = Brand::logo_key(org_id, id);
                 Some(store_logo(self.codec.as_ref(), self.blobs.as_ref(), key, &bytes).await?)
+            }
+            Some(LogoInput::Upload(upload)) => {
+                let refused = |e: UseError| match e {
+                    UseError::Refused(refusal) => BrandError::Upload(refusal),
+                    UseError::Dependency(e) => BrandError::Dependency(e),
+                };
+                // A new brand's id: nobody used the upload for it before.
+                let (_, bytes) = self
+                    .uploads
+                    .read(org_id, id, upload, Use::Logo, now)
+                    .await
+                    .map_err(refused)?
+                    .ok_or(BrandError::Upload(UploadRefusal::Used))?;
+                let key = Brand::logo_key(org_id, id);
+                let logo =
+                    store_logo(self.codec.as_ref(), self.blobs.as_ref(), key, &bytes).await?;
+                self.uploads
+                    .consume(&[upload], id)
+                    .await
+                    .map_err(|(_, e)| refused(e))?;
+                used_upload = Some(upload);
+                Some(logo)
             }
         };
         let brand = Brand {
@@ -164,7 +195,15 @@ impl BrandsService {
             created_at: now,
             updated_at: now,
         };
-        self.brands.put(&brand).await?;
+        if let Err(e) = self.brands.put(&brand).await {
+            if let Some(upload) = used_upload {
+                self.uploads.release(&[upload], id).await;
+            }
+            return Err(e.into());
+        }
+        if let Some(upload) = used_upload {
+            self.uploads.discard(org_id, &[upload]).await;
+        }
         tracing::info!(brand_id = %id, "brand created");
         self.read(brand).await
     }

@@ -8,6 +8,7 @@ use crate::UnixSeconds;
 use crate::auth::Principal;
 use crate::contract::generation::{BodyError, GenerationRequest};
 use crate::contract::reference::ReferenceImage;
+use crate::contract::upload::UploadId;
 use crate::contract::{GENERATIONS_ENDPOINT, Issue, JOBS_PREFIX, RequestId, envelope};
 use crate::idempotency::{self, IdempotencyScope, StoredResponse};
 use crate::jobs::{AdInput, GenerationWork, Job, JobInput, ReferenceSource, Work};
@@ -19,6 +20,8 @@ use crate::service::auth::{AuthSettings, Authenticator};
 use crate::service::idempotency::{
     self as protocol, Begin, DEFAULT_TTL_SECONDS, IdempotencyError, IdempotencyPolicy, Lease,
 };
+use crate::service::uploads::{Uploads, UseError};
+use crate::uploads::{UploadRefusal, Use};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
@@ -34,6 +37,12 @@ pub enum SubmitError {
     InvalidIdempotencyKey,
     #[error("brand not found")]
     BrandNotFound,
+    /// A `reference_images` entry names an upload that cannot be used; `param` is its path.
+    #[error("{param}: {refusal}")]
+    Upload {
+        param: String,
+        refusal: UploadRefusal,
+    },
     #[error(transparent)]
     Idempotency(#[from] IdempotencyError),
     #[error(transparent)]
@@ -89,6 +98,8 @@ pub struct SubmitService {
     pub brands: Arc<dyn BrandStore>,
     pub queue: Arc<dyn Queue>,
     pub blobs: Arc<dyn BlobStore>,
+    /// `POST /api/v1/uploads` is the submit function's, and submissions use uploads.
+    pub uploads: Uploads,
     pub clock: Arc<dyn Clock>,
     pub settings: SubmitSettings,
 }
@@ -107,6 +118,7 @@ impl SubmitService {
             brands: adapters.brands.clone(),
             queue: adapters.queue.clone(),
             blobs: adapters.blobs.clone(),
+            uploads: Uploads::new(adapters),
             clock,
             settings,
         }
@@ -154,12 +166,23 @@ impl SubmitService {
         request: &GenerationRequest,
         request_id: &RequestId,
     ) -> Result<SubmitOutcome, SubmitError> {
-        self.prepare(&job, request).await?;
-        self.jobs.create(&job).await?;
+        let uploads = upload_ids(request);
+        let written = async {
+            self.prepare(&job, request).await?;
+            self.jobs.create(&job).await?;
+            Ok::<_, SubmitError>(())
+        };
+        if let Err(e) = written.await {
+            self.uploads.release(&uploads, job.id).await;
+            return Err(e);
+        }
         if let Err(e) = self.send(&job).await {
-            self.withdraw(job.id).await;
+            if self.withdraw(job.id).await {
+                self.uploads.release(&uploads, job.id).await;
+            }
             return Err(e.into());
         }
+        self.uploads.discard(job.org_id, &uploads).await;
         Ok(SubmitOutcome::Created(accepted(
             request_id,
             job.created_at,
@@ -197,6 +220,7 @@ impl SubmitService {
         };
         match self.finish_keyed(&lease, &job, request).await {
             Ok(()) => {
+                self.uploads.discard(job.org_id, &upload_ids(request)).await;
                 let stored = accepted(request_id, job.created_at, job.id);
                 let expires_at = self.clock.now() + self.settings.idempotency.ttl_seconds;
                 protocol::complete(self.idempotency.as_ref(), &lease, &stored, expires_at).await;
@@ -205,6 +229,9 @@ impl SubmitService {
             Err(e) => {
                 // The claim wrote the job, or an earlier attempt may have: take it back.
                 let job_exists = !self.withdraw(job.id).await;
+                if !job_exists {
+                    self.uploads.release(&upload_ids(request), job.id).await;
+                }
                 protocol::abandon(self.idempotency.as_ref(), &lease, job_exists).await;
                 Err(e)
             }
@@ -229,7 +256,7 @@ impl SubmitService {
     }
 
     /// What must hold before the job may run, side by side: the named brand exists, and the
-    /// inline references are uploaded.
+    /// inline and uploaded references are staged (uploads then marked used by this job).
     async fn prepare(&self, job: &Job, request: &GenerationRequest) -> Result<(), SubmitError> {
         let brand = async {
             match request.brand_id {
@@ -240,12 +267,13 @@ impl SubmitService {
                 },
             }
         };
-        let staged = async {
-            self.stage_references(job, &request.reference_images)
-                .await
-                .map_err(SubmitError::from)
-        };
+        let staged = self.stage_references(job, &request.reference_images);
         futures_util::future::try_join(brand, staged).await?;
+        let ids = upload_ids(request);
+        self.uploads
+            .consume(&ids, job.id)
+            .await
+            .map_err(|(n, e)| upload_error(request, ids[n], e))?;
         Ok(())
     }
 
@@ -275,26 +303,43 @@ impl SubmitService {
     }
 
     /// Inline references go to the blob store under the keys the job names (see
-    /// [`reference_sources`]); the uploads overlap, so the request waits for the slowest only.
+    /// [`reference_sources`]), uploaded ones are checked and copied there; the writes overlap,
+    /// so the request waits for the slowest only.
     async fn stage_references(
         &self,
         job: &Job,
         images: &[ReferenceImage],
-    ) -> Result<(), PortError> {
+    ) -> Result<(), SubmitError> {
         let Work::Generation(work) = &job.work else {
             return Ok(());
         };
-        let uploads = images
-            .iter()
-            .zip(&work.references)
-            .filter_map(|(image, source)| match (image, source) {
-                (ReferenceImage::Inline(inline), ReferenceSource::Staged { key }) => Some(
-                    self.blobs
-                        .put(key, inline.bytes.clone(), inline.kind.content_type()),
-                ),
-                _ => None,
-            });
-        futures_util::future::try_join_all(uploads).await?;
+        let now = self.clock.now();
+        let writes =
+            images
+                .iter()
+                .zip(&work.references)
+                .enumerate()
+                .filter_map(|(n, (image, source))| {
+                    let ReferenceSource::Staged { key } = source else {
+                        return None;
+                    };
+                    Some(async move {
+                        match image {
+                            ReferenceImage::Inline(inline) => self
+                                .blobs
+                                .put(key, inline.bytes.clone(), inline.kind.content_type())
+                                .await
+                                .map_err(SubmitError::from),
+                            ReferenceImage::Upload(id) => self
+                                .uploads
+                                .stage(job.org_id, job.id, *id, Use::Reference, key, now)
+                                .await
+                                .map_err(|e| upload_param_error(n, e)),
+                            ReferenceImage::Url(_) => Ok(()),
+                        }
+                    })
+                });
+        futures_util::future::try_join_all(writes).await?;
         Ok(())
     }
 }
@@ -312,11 +357,44 @@ fn reference_sources(
         .enumerate()
         .map(|(n, image)| match image {
             ReferenceImage::Url(url) => ReferenceSource::Url { url: url.clone() },
-            ReferenceImage::Inline(_) => ReferenceSource::Staged {
+            ReferenceImage::Inline(_) | ReferenceImage::Upload(_) => ReferenceSource::Staged {
                 key: format!("staging/{org_id}/{job_id}/{n}"),
             },
         })
         .collect()
+}
+
+/// The uploads a request's references name, in order.
+fn upload_ids(request: &GenerationRequest) -> Vec<UploadId> {
+    request
+        .reference_images
+        .iter()
+        .filter_map(|image| match image {
+            ReferenceImage::Upload(id) => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The refusal of `reference_images[n]`'s upload, or the outage behind it.
+fn upload_param_error(n: usize, e: UseError) -> SubmitError {
+    match e {
+        UseError::Refused(refusal) => SubmitError::Upload {
+            param: format!("reference_images[{n}]"),
+            refusal,
+        },
+        UseError::Dependency(e) => SubmitError::Dependency(e),
+    }
+}
+
+/// As [`upload_param_error`], for upload `id` of the request.
+fn upload_error(request: &GenerationRequest, id: UploadId, e: UseError) -> SubmitError {
+    let n = request
+        .reference_images
+        .iter()
+        .position(|image| *image == ReferenceImage::Upload(id))
+        .unwrap_or_default();
+    upload_param_error(n, e)
 }
 
 /// The 202 of a new job, in the form kept for idempotent replays.

@@ -16,6 +16,7 @@
 //! | idempotency | `IDEM#<scope.storage_key()>`| `IDEM`     | org_id, endpoint, key_hash, fingerprint, token, job_id, state (`in_progress`/`completed`), created_at, lock_until, expires_at; once completed resp_status (N), resp_request_id, resp_location, resp_body (B) |
 //! | brand       | `BRAND#<brand_id>`          | `BRAND`    | org_id, created_at, doc (JSON of `Brand`), gsi1pk `ORG#<org>#BRANDS`, gsi1sk `<created_at:012>#<brand_id>` |
 //! | webhook     | `WEBHOOK#<endpoint_id>`     | `WEBHOOK`  | org_id, version (N), created_at, doc (JSON of `Endpoint`), gsi1pk `ORG#<org>#WEBHOOKS`, gsi1sk `<created_at:012>#<endpoint_id>` |
+//! | upload      | `UPLOAD#<upl_id>`           | `UPLOAD`   | org_id, content_type, size_bytes (N), created_at, expires_at (created_at + 24 h); used_by (the job or brand id) once used |
 //! | rate limit  | `RATE#<key_hash>`           | `<second:012>` | count (N), expires_at (second + 120) |
 //! | delivery    | `DELIVERY#<delivery_id>`    | `DELIVERY` | org_id, version (N), created_at, expires_at (created_at + 30 days), doc (JSON of `Delivery`), gsi1pk `WEBHOOK#<endpoint_id>#DELIVERIES`, gsi1sk `<created_at:012>#<delivery_id>`; for a job's event also gsi2pk `JOB#<job_id>#DELIVERIES`, gsi2sk the same as gsi1sk |
 //!
@@ -32,7 +33,7 @@
 //! `state` and `token`, are DynamoDB reserved words); `item::names` derives the placeholder
 //! map from the expression text, so a placeholder can never be missing or unused.
 //!
-//! One module per port (`jobs`, `idempotency`, `keys_brands`, `ratelimit`, `webhooks`, `deliveries`) over
+//! One module per port (`jobs`, `idempotency`, `keys_brands`, `ratelimit`, `webhooks`, `deliveries`, `uploads`) over
 //! the shared attribute helpers of `item`.
 
 mod deliveries;
@@ -41,6 +42,7 @@ mod item;
 mod jobs;
 mod keys_brands;
 mod ratelimit;
+mod uploads;
 mod webhooks;
 
 use std::time::Duration;
