@@ -865,31 +865,20 @@ async fn uploads_round_trip_and_are_used_once(b: Backend) {
         "the same consumer again (a retried submission)"
     );
     assert!(!b.uploads.consume(upload.id, other).await.expect("consume"));
-    let used = b
-        .uploads
-        .get(upload.id)
-        .await
-        .expect("get")
-        .expect("record");
-    assert_eq!(used.state, UploadState::Used { by: job });
+    assert_eq!(
+        upload_state(&b, upload.id).await,
+        Some(UploadState::Used { by: job })
+    );
 
     b.uploads.release(upload.id, other).await.expect("release");
     assert_eq!(
-        b.uploads
-            .get(upload.id)
-            .await
-            .expect("get")
-            .map(|u| u.state),
+        upload_state(&b, upload.id).await,
         Some(UploadState::Used { by: job }),
         "only the holder gives it back"
     );
     b.uploads.release(upload.id, job).await.expect("release");
     assert_eq!(
-        b.uploads
-            .get(upload.id)
-            .await
-            .expect("get")
-            .map(|u| u.state),
+        upload_state(&b, upload.id).await,
         Some(UploadState::Pending)
     );
     assert!(b.uploads.consume(upload.id, other).await.expect("consume"));
@@ -929,13 +918,13 @@ async fn uploads_go_to_one_of_racing_consumers(b: Backend) {
     }
     assert_eq!(winners.len(), 1, "exactly one consumer wins");
     assert_eq!(
-        b.uploads
-            .get(upload.id)
-            .await
-            .expect("get")
-            .map(|u| u.state),
+        upload_state(&b, upload.id).await,
         Some(UploadState::Used { by: winners[0] })
     );
+}
+
+async fn upload_state(b: &Backend, id: UploadId) -> Option<UploadState> {
+    b.uploads.get(id).await.expect("get").map(|u| u.state)
 }
 
 async fn futures_join(handles: impl Iterator<Item = tokio::task::JoinHandle<bool>>) -> Vec<bool> {
