@@ -8,13 +8,33 @@ brand's name) is schema-invalid and rightly accepted. This hook drops exactly th
 "schema-violating request accepted" (ST201) whose only negated part is the JSON body and whose
 body, with every string trimmed as the server trims it, satisfies the schema. Any other ST201,
 and every other check, stands.
+
+It also makes `ast.parse` run one call at a time. CPython 3.11 (this machine's Python) keeps the
+AST constructor's recursion counter in interpreter-wide state, so two of schemathesis' worker
+threads building ASTs at once (hypothesis parses source files to describe its filter lambdas)
+can fail one of them with "SystemError: AST constructor recursion depth mismatch" (CPython
+gh-106905; the CI run with seed 23955 stopped on it as a runtime error in the coverage phase).
+Hypothesis caches what it parses, so the lock is taken a handful of times per run.
 """
 
+import ast
+import threading
 import unicodedata
 
 import schemathesis
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.core.parameters import ParameterLocation
+
+_AST_LOCK = threading.RLock()
+_ast_parse = ast.parse
+
+
+def _parse_one_at_a_time(*args, **kwargs):
+    with _AST_LOCK:
+        return _ast_parse(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
 
 # shared/src/contract/text.rs::is_invisible: format characters that show nothing.
 INVISIBLE = set("\u00ad\u061c\u180e\u2060\u2061\u2062\u2063\u2064\ufeff")
