@@ -5,7 +5,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
@@ -223,14 +222,7 @@ impl BlobStore for S3Blobs {
             .await;
         match sent {
             Ok(_) => Ok(true),
-            // The source is missing; a missing bucket is a misconfiguration, not "absent".
-            Err(SdkError::ServiceError(ctx))
-                if ctx.err().code() != Some("NoSuchBucket")
-                    && (ctx.err().code() == Some("NoSuchKey")
-                        || ctx.raw().status().as_u16() == 404) =>
-            {
-                Ok(false)
-            }
+            Err(err) if is_missing_key(&err) => Ok(false),
             Err(err) => Err(unavailable("s3", err)),
         }
     }
@@ -250,12 +242,13 @@ impl BlobStore for S3Blobs {
 
 /// `NoSuchKey`, or a 404 the SDK could not type (some S3-compatible servers send one without
 /// the usual error body). A missing bucket is also a 404, but a misconfiguration: not "absent".
-fn is_missing_key(err: &SdkError<GetObjectError, HttpResponse>) -> bool {
+/// A missing object (`NoSuchKey`, or a 404 that is not a missing bucket: a missing bucket is
+/// a misconfiguration, never "absent").
+fn is_missing_key<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
     let SdkError::ServiceError(ctx) = err else {
         return false;
     };
-    match ctx.err() {
-        GetObjectError::NoSuchKey(_) => true,
-        other => ctx.raw().status().as_u16() == 404 && other.code() != Some("NoSuchBucket"),
-    }
+    let code = ctx.err().code();
+    code == Some("NoSuchKey")
+        || (ctx.raw().status().as_u16() == 404 && code != Some("NoSuchBucket"))
 }

@@ -60,6 +60,13 @@ impl ImageLinks for ServedFiles {
     }
 }
 
+/// The media type `put` recorded beside the file at `path` (a generic one if none was).
+async fn stored_content_type(path: &Path) -> String {
+    tokio::fs::read_to_string(content_type_path(path))
+        .await
+        .unwrap_or_else(|_| "application/octet-stream".to_owned())
+}
+
 fn content_type_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".content-type");
@@ -93,9 +100,7 @@ impl BlobStore for FolderBlobs {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error(e)),
         };
-        let content_type = tokio::fs::read_to_string(content_type_path(&path))
-            .await
-            .unwrap_or_else(|_| "application/octet-stream".to_owned());
+        let content_type = stored_content_type(&path).await;
         Ok(Some(Blob {
             bytes: bytes.into(),
             content_type,
@@ -139,9 +144,7 @@ impl BlobStore for FolderBlobs {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(io_error(e)),
         }
-        let content_type = tokio::fs::read_to_string(content_type_path(&source))
-            .await
-            .unwrap_or_else(|_| "application/octet-stream".to_owned());
+        let content_type = stored_content_type(&source).await;
         tokio::fs::write(content_type_path(&target), content_type)
             .await
             .map_err(io_error)?;

@@ -1,7 +1,8 @@
-//! Embedded adapters for `adgen serve`: SQLite (bundled) for records (uploads' too), rate-limit counters and two durable queues
-//! (generation and webhook delivery), a local folder for blobs. Every conditional write of the DynamoDB adapter is one SQLite
-//! transaction here, so both behave alike (the contract-test suite checks it). Long-polls wake
-//! on the store's own write notification instead of re-reading.
+//! Embedded adapters for `adgen serve`: SQLite (bundled) for records (uploads' too), rate-limit
+//! counters and two durable queues (generation and webhook delivery), a local folder for
+//! blobs. Every conditional write of the DynamoDB adapter is one SQLite transaction here, so
+//! both behave alike (the contract-test suite checks it). Long-polls wake on the store's own
+//! write notification instead of re-reading.
 
 mod blobs;
 mod queue;

@@ -15,7 +15,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use adgen::contract::brand::looks_like_svg;
 use adgen::contract::reference::{ImageKind, MAX_IMAGE_BYTES};
+use adgen::contract::upload::UploadType;
+use adgen::uploads::Use;
 use base64::Engine;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
@@ -52,7 +55,7 @@ pub const INLINE_BUDGET: usize = 4 * 1024 * 1024;
 pub async fn run(session: &Session, request: Request) -> Outcome {
     let mut planned = Vec::with_capacity(request.references.len());
     for value in &request.references {
-        planned.push(local_reference(value, "--ref")?);
+        planned.push(local_reference(value, Use::Reference)?);
     }
     let references = send_references(session, planned).await?;
     let body = body(&request, references)?;
@@ -161,23 +164,22 @@ pub enum LocalReference {
 }
 
 /// A `--ref` (a PNG, JPEG or WebP file) or `--logo` (SVG too) as given: a URL as written, or
-/// a local file read under the contract's cap and judged by its bytes.
-pub fn local_reference(value: &str, flag: &str) -> Result<LocalReference, Failure> {
+/// a local file read under the contract's cap and judged by its bytes, as the server judges.
+pub fn local_reference(value: &str, purpose: Use) -> Result<LocalReference, Failure> {
+    let (flag, formats) = match purpose {
+        Use::Reference => ("--ref", "PNG, JPEG or WebP"),
+        Use::Logo => ("--logo", "PNG, JPEG, WebP or SVG"),
+    };
     if is_url(value) {
         return Ok(LocalReference::Written(value.to_owned()));
     }
     let bytes = read_capped(Path::new(value), MAX_IMAGE_BYTES, flag)?;
     let content_type = match ImageKind::sniff(&bytes) {
         Some(kind) => kind.content_type(),
-        None if flag == "--logo" && looks_like_svg(&bytes) => "image/svg+xml",
-        None if flag == "--logo" => {
-            return Err(Failure::Usage(format!(
-                "--logo {value}: not a PNG, JPEG, WebP or SVG image (judged by its bytes)"
-            )));
-        }
+        None if purpose == Use::Logo && looks_like_svg(&bytes) => UploadType::Svg.content_type(),
         None => {
             return Err(Failure::Usage(format!(
-                "{flag} {value}: not a PNG, JPEG or WebP image (judged by its bytes)"
+                "{flag} {value}: not a {formats} image (judged by its bytes)"
             )));
         }
     };
@@ -236,14 +238,6 @@ fn is_url(value: &str) -> bool {
     ["https://", "http://", "data:", "upload://"]
         .iter()
         .any(|scheme| lower.starts_with(scheme))
-}
-
-fn looks_like_svg(bytes: &[u8]) -> bool {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_lowercase();
-    head.trim_start_matches('\u{feff}')
-        .trim_start()
-        .starts_with('<')
-        && head.contains("<svg")
 }
 
 fn data_url(content_type: &str, bytes: &[u8]) -> String {
@@ -319,11 +313,11 @@ mod tests {
     fn urls_go_as_written_and_files_by_their_bytes() {
         let written = |text: &str| LocalReference::Written(text.to_owned());
         assert_eq!(
-            local_reference("https://example.com/a.png", "--ref").expect("url"),
+            local_reference("https://example.com/a.png", Use::Reference).expect("url"),
             written("https://example.com/a.png")
         );
         assert_eq!(
-            local_reference("upload://upl_1", "--ref").expect("upload"),
+            local_reference("upload://upl_1", Use::Reference).expect("upload"),
             written("upload://upl_1")
         );
         let dir = std::env::temp_dir().join(format!("adgen-cli-{}", uuid::Uuid::new_v4()));
@@ -331,7 +325,7 @@ mod tests {
         let png = dir.join("photo.jpg"); // the name lies; the bytes decide
         std::fs::write(&png, b"\x89PNG\r\n\x1a\nrest").expect("write");
         assert!(matches!(
-            local_reference(png.to_str().expect("utf-8"), "--ref").expect("png"),
+            local_reference(png.to_str().expect("utf-8"), Use::Reference).expect("png"),
             LocalReference::File {
                 content_type: "image/png",
                 ..
@@ -340,7 +334,7 @@ mod tests {
         let text = dir.join("notes.txt");
         std::fs::write(&text, b"hello").expect("write");
         assert!(matches!(
-            local_reference(text.to_str().expect("utf-8"), "--ref"),
+            local_reference(text.to_str().expect("utf-8"), Use::Reference),
             Err(Failure::Usage(_))
         ));
         let svg = dir.join("logo.svg");
@@ -350,18 +344,18 @@ mod tests {
         )
         .expect("write");
         assert!(matches!(
-            local_reference(svg.to_str().expect("utf-8"), "--logo").expect("svg"),
+            local_reference(svg.to_str().expect("utf-8"), Use::Logo).expect("svg"),
             LocalReference::File {
                 content_type: "image/svg+xml",
                 ..
             }
         ));
         assert!(matches!(
-            local_reference(svg.to_str().expect("utf-8"), "--ref"),
+            local_reference(svg.to_str().expect("utf-8"), Use::Reference),
             Err(Failure::Usage(_))
         ));
         assert!(matches!(
-            local_reference(dir.join("missing.png").to_str().expect("utf-8"), "--ref"),
+            local_reference(dir.join("missing.png").to_str().expect("utf-8"), Use::Reference),
             Err(Failure::Usage(m)) if m.contains("missing.png")
         ));
         let _ = std::fs::remove_dir_all(&dir);

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use adgen::uploads::Use;
 use clap::Subcommand;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
@@ -117,7 +118,7 @@ pub async fn brands(session: &Session, command: BrandsCommand) -> Outcome {
                 body.insert("brand_dna".into(), read_json(&path)?);
             }
             if let Some(value) = logo_arg {
-                let logo = local_reference(&value, "--logo")?;
+                let logo = local_reference(&value, Use::Logo)?;
                 let mut sent = send_references(session, vec![logo]).await?;
                 body.insert("logo".into(), json!(sent.pop()));
             }

@@ -1,6 +1,7 @@
 //! Submission-time checks of one `reference_images` entry (spec §3): an `https://` URL, a
-//! data URL, raw base64 or an upload's `upload://` reference (§11). Inline bytes are decoded and judged by content; only the image
-//! header is read here (pixels are decoded by the worker, under its own limits).
+//! data URL, raw base64 or an upload's `upload://` reference (§11). Inline bytes are decoded
+//! and judged by content; only the image header is read here (pixels are decoded by the
+//! worker, under its own limits).
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};

@@ -538,8 +538,8 @@ async fn create_upload(
     finish(result, request_id)
 }
 
-/// `PUT /uploads/{id}`: the upload's record is checked before a byte of the body is
-/// trusted; the server reads at most 15 MiB + 1 bytes of it (`adgen serve`'s body cap).
+/// `PUT /uploads/{id}`: the body (of which the server read at most 15 MiB + 1 bytes) is
+/// stored only for the upload's record as declared.
 async fn receive_upload(
     service: &SubmitService,
     request: HttpRequest,
@@ -552,10 +552,9 @@ async fn receive_upload(
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        let upload = service.uploads.receivable(id, content_type, now).await?;
-        service
+        let upload = service
             .uploads
-            .receive(&upload, request.into_body())
+            .receive(id, content_type, request.body().clone(), now)
             .await?;
         tracing::info!(upload_id = %upload.id, size_bytes = upload.size_bytes, "upload received");
         // As S3 answers a PUT: 200, no body.

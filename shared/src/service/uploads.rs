@@ -90,12 +90,14 @@ impl Uploads {
         })
     }
 
-    /// The upload a PUT to the server's own route may write, and its byte cap: the body is
-    /// read (at most `size_bytes + 1` bytes) only after this passed.
-    pub async fn receivable(
+    /// Stores the body of a PUT to the server's own route (`adgen serve`, which reads at most
+    /// 15 MiB + 1 bytes of it): only for a pending upload whose URL has not expired, with
+    /// exactly its declared `Content-Type` and length.
+    pub async fn receive(
         &self,
         id: &str,
         content_type: Option<&str>,
+        body: Bytes,
         now: UnixSeconds,
     ) -> Result<Upload, ReceiveError> {
         let id = UploadId::parse(id).ok_or(ReceiveError::NotFound)?;
@@ -110,21 +112,13 @@ impl Uploads {
         if content_type.map(str::trim) != Some(declared) {
             return Err(ReceiveError::WrongType(declared));
         }
-        Ok(upload)
-    }
-
-    /// Stores a PUT's body (read under the cap of [`Uploads::receivable`]).
-    pub async fn receive(&self, upload: &Upload, body: Bytes) -> Result<(), ReceiveError> {
         if body.len() as u64 != upload.size_bytes {
             return Err(ReceiveError::WrongLength {
                 declared: upload.size_bytes,
             });
         }
-        let content_type = upload.content_type.content_type();
-        self.blobs
-            .put(&upload.object_key(), body, content_type)
-            .await?;
-        Ok(())
+        self.blobs.put(&upload.object_key(), body, declared).await?;
+        Ok(upload)
     }
 
     /// Checks upload `id` for use by `consumer` (a job or brand) of `org_id` as `purpose`, and
@@ -140,57 +134,8 @@ impl Uploads {
         to_key: &str,
         now: UnixSeconds,
     ) -> Result<(), UseError> {
-        let Some(upload) = self.checked(org_id, consumer, id, purpose, now).await? else {
+        let Some(upload) = self.usable(org_id, consumer, id, now).await? else {
             return Ok(());
-        };
-        if !self.blobs.copy(&upload.object_key(), to_key).await? {
-            // Gone between the check and the copy: the lifecycle rule, or another use.
-            return Err(UploadRefusal::Unfinished.into());
-        }
-        Ok(())
-    }
-
-    /// Checks upload `id` as [`Uploads::stage`] does and reads its whole object (a logo,
-    /// decoded at once); `None` when `consumer` used it already.
-    pub async fn read(
-        &self,
-        org_id: Uuid,
-        consumer: Uuid,
-        id: UploadId,
-        purpose: Use,
-        now: UnixSeconds,
-    ) -> Result<Option<(UploadType, Bytes)>, UseError> {
-        let Some(upload) = self.checked(org_id, consumer, id, purpose, now).await? else {
-            return Ok(None);
-        };
-        let blob = self
-            .blobs
-            .get(&upload.object_key())
-            .await?
-            .ok_or(UploadRefusal::Unfinished)?;
-        if blob.bytes.len() as u64 != upload.size_bytes {
-            return Err(
-                UploadRefusal::SizeMismatch(blob.bytes.len() as u64, upload.size_bytes).into(),
-            );
-        }
-        Ok(Some((upload.content_type, blob.bytes)))
-    }
-
-    /// The record and object checks; `None` when `consumer` used the upload already.
-    async fn checked(
-        &self,
-        org_id: Uuid,
-        consumer: Uuid,
-        id: UploadId,
-        purpose: Use,
-        now: UnixSeconds,
-    ) -> Result<Option<Upload>, UseError> {
-        let record = self.store.get(id).await?;
-        if uploads::check_record(record.as_ref(), org_id, consumer, now)? {
-            return Ok(None);
-        }
-        let Some(upload) = record else {
-            return Err(UploadRefusal::NotFound.into());
         };
         let key = upload.object_key();
         let size = self.blobs.size(&key).await?;
@@ -199,7 +144,48 @@ impl Uploads {
             None => None,
         };
         uploads::check_object(&upload, size, head.as_deref().unwrap_or_default(), purpose)?;
-        Ok(Some(upload))
+        if !self.blobs.copy(&key, to_key).await? {
+            // Gone between the check and the copy: the lifecycle rule, or another use.
+            return Err(UploadRefusal::Unfinished.into());
+        }
+        Ok(())
+    }
+
+    /// Checks upload `id` as [`Uploads::stage`] does, from one read of its whole object (a
+    /// logo, decoded at once); `None` when `consumer` used it already.
+    pub async fn read(
+        &self,
+        org_id: Uuid,
+        consumer: Uuid,
+        id: UploadId,
+        purpose: Use,
+        now: UnixSeconds,
+    ) -> Result<Option<(UploadType, Bytes)>, UseError> {
+        let Some(upload) = self.usable(org_id, consumer, id, now).await? else {
+            return Ok(None);
+        };
+        let Some(blob) = self.blobs.get(&upload.object_key()).await? else {
+            return Err(UploadRefusal::Unfinished.into());
+        };
+        let head = &blob.bytes[..blob.bytes.len().min(HEADER_PROBE_BYTES)];
+        uploads::check_object(&upload, Some(blob.bytes.len() as u64), head, purpose)?;
+        Ok(Some((upload.content_type, blob.bytes)))
+    }
+
+    /// The record, if `consumer` of `org_id` may use it; `None` when `consumer` used it
+    /// already.
+    async fn usable(
+        &self,
+        org_id: Uuid,
+        consumer: Uuid,
+        id: UploadId,
+        now: UnixSeconds,
+    ) -> Result<Option<Upload>, UseError> {
+        let record = self.store.get(id).await?;
+        if uploads::check_record(record.as_ref(), org_id, consumer, now)? {
+            return Ok(None);
+        }
+        Ok(Some(record.ok_or(UploadRefusal::NotFound)?))
     }
 
     /// Marks every upload of `ids` used by `consumer`; when one was taken by someone else in

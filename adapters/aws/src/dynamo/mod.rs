@@ -33,8 +33,8 @@
 //! `state` and `token`, are DynamoDB reserved words); `item::names` derives the placeholder
 //! map from the expression text, so a placeholder can never be missing or unused.
 //!
-//! One module per port (`jobs`, `idempotency`, `keys_brands`, `ratelimit`, `webhooks`, `deliveries`, `uploads`) over
-//! the shared attribute helpers of `item`.
+//! One module per port (`jobs`, `idempotency`, `keys_brands`, `ratelimit`, `webhooks`,
+//! `deliveries`, `uploads`) over the shared attribute helpers of `item`.
 
 mod deliveries;
 mod idempotency;
